@@ -1,0 +1,3 @@
+// A C target needs one source file; everything CSystemd offers is in
+// include/CSystemd.h.
+#include "CSystemd.h"

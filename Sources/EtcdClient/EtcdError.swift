@@ -1,0 +1,73 @@
+/// Every failure of an etcd call, classified once so that callers decide by kind
+/// (retry, re-grant, re-read, give up) and never by parsing messages.
+public enum EtcdError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// No endpoint answered, or the cluster said "try again" (no leader, timeout).
+    /// `endpoint` is the last one tried; `reason` is short and human ("connection refused").
+    case unavailable(endpoint: String, reason: String)
+    /// The lease is gone: expired, revoked, or never existed. Re-grant.
+    case leaseLost(id: Int64)
+    /// The requested revision was compacted away; re-read the current state.
+    case compacted(compactRevision: Int64)
+    /// etcd refused the request for good (bad argument, permission, auth): retrying
+    /// the same request will not help.
+    case rejected(code: Int, message: String)
+    /// The reply was not what the JSON gateway documents.
+    case malformedResponse(String)
+    /// The call was stopped from another thread.
+    case cancelled
+
+    /// Whether the same call may succeed later without any change on our side.
+    public var isRetryable: Bool {
+        switch self {
+        case .unavailable, .malformedResponse: return true
+        case .leaseLost, .compacted, .rejected, .cancelled: return false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .unavailable(endpoint, reason): return "etcd unreachable at \(endpoint) (\(reason))"
+        case let .leaseLost(id): return "lease \(id) lost"
+        case let .compacted(rev): return "revision compacted (compact revision \(rev))"
+        case let .rejected(code, message): return "etcd rejected the request (code \(code)): \(message)"
+        case let .malformedResponse(what): return "malformed etcd response: \(what)"
+        case .cancelled: return "cancelled"
+        }
+    }
+
+    /// Short reason for status lines: "connection refused", "lease lost", ...
+    public var shortReason: String {
+        switch self {
+        case let .unavailable(_, reason): return reason
+        case .leaseLost: return "lease lost"
+        case .compacted: return "compacted"
+        case let .rejected(_, message): return message
+        case .malformedResponse: return "malformed response"
+        case .cancelled: return "cancelled"
+        }
+    }
+
+    /// gRPC status codes that the JSON gateway forwards in its error bodies.
+    enum GRPCCode {
+        static let notFound = 5
+        static let permissionDenied = 7
+        static let outOfRange = 11
+        static let unavailable = 14
+        static let deadlineExceeded = 4
+        static let unauthenticated = 16
+    }
+
+    /// Classifies a gateway error body (`{"error","code","message"}` on 3.4/3.5,
+    /// `{"code","message"}` on 3.6).
+    static func fromGateway(code: Int, message: String, endpoint: String, leaseID: Int64?) -> EtcdError {
+        if message.contains("lease not found") { return .leaseLost(id: leaseID ?? 0) }
+        switch code {
+        case GRPCCode.unavailable, GRPCCode.deadlineExceeded:
+            return .unavailable(endpoint: endpoint, reason: message)
+        case GRPCCode.outOfRange where message.contains("compacted"):
+            return .compacted(compactRevision: 0)
+        default:
+            return .rejected(code: code, message: message)
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+
+/// Mirrors a key or prefix: reads it once, then watches from that read's revision
+/// + 1, and keeps doing so across stream ends, etcd restarts, member failures and
+/// compaction, without losing an event. Runs on the caller's thread until `stop()`.
+///
+/// The gap this prevents: between a range read at revision R and a watch that
+/// starts "now", writes at R+1... would be missed. Starting the watch at R+1, and
+/// resuming each reconnect at (last seen revision + 1), makes the event sequence
+/// gap-free. When that revision has been compacted, the whole state is read
+/// again and delivered as a fresh snapshot.
+public final class ResumableWatch: @unchecked Sendable {
+    public enum Update: Sendable {
+        /// The complete current state (at start, and after compaction).
+        case snapshot([KeyValue], revision: Int64)
+        /// Changes, in revision order.
+        case events([WatchEvent], revision: Int64)
+        /// The watch is established on `endpoint` (after start or a reconnect).
+        case connected(endpoint: String)
+        /// The watch broke; it retries by itself after `retryIn` seconds.
+        case disconnected(EtcdError, retryIn: Double)
+    }
+
+    private let client: EtcdClient
+    private let key: String
+    private let prefix: Bool
+    private let stopSignal = StopSignal()
+    private let tick: Double
+    private var nextRevision: Int64 = 0
+    private var endpointIndex = 0
+    private var currentStream: WatchStream?
+    private let lock = NSLock()
+    /// Test hook: called on every loop turn of the watch thread (can block it).
+    public var testHookOnTick: (() -> Void)?
+
+    /// `tick`: the longest the thread stays silent; `onIdle` runs at least that
+    /// often so a watchdog can tell a waiting thread from a stuck one.
+    public init(client: EtcdClient, key: String, prefix: Bool, tick: Double = 1) {
+        self.client = client
+        self.key = key
+        self.prefix = prefix
+        self.tick = tick
+    }
+
+    /// Stops `run` within milliseconds, from any thread.
+    public func stop() {
+        stopSignal.stop()
+        lock.lock()
+        let stream = currentStream
+        lock.unlock()
+        stream?.cancel()
+    }
+
+    public var isStopped: Bool { stopSignal.isStopped }
+
+    /// Blocks, delivering updates to `handler` on this thread, until `stop()`.
+    public func run(onIdle: @escaping () -> Void = {}, handler: (Update) -> Void) {
+        var backoff = Backoff()
+        var needSnapshot = true
+        while !stopSignal.isStopped {
+            testHookOnTick?()
+            onIdle()
+            do {
+                if needSnapshot {
+                    let result = try client.range(key, prefix: prefix)
+                    nextRevision = result.revision + 1
+                    needSnapshot = false
+                    handler(.snapshot(result.kvs, revision: result.revision))
+                }
+                try watchOnce(backoff: &backoff, onIdle: onIdle, handler: handler)
+                // Stream ended cleanly (etcd stopped): reconnect from nextRevision.
+                if stopSignal.isStopped { break }
+                let delay = backoff.next()
+                handler(.disconnected(.unavailable(endpoint: currentEndpoint, reason: "stream ended"), retryIn: delay))
+                rotateEndpoint()
+                if stopSignal.wait(delay) { break }
+            } catch EtcdError.cancelled {
+                break
+            } catch let EtcdError.compacted(revision) {
+                // Our resume point is gone: re-read the whole state, then watch on.
+                _ = revision
+                needSnapshot = true
+            } catch {
+                if stopSignal.isStopped { break }
+                let etcdError = error as? EtcdError ?? .malformedResponse("\(error)")
+                let delay = backoff.next()
+                handler(.disconnected(etcdError, retryIn: delay))
+                rotateEndpoint()
+                if stopSignal.wait(delay) { break }
+            }
+        }
+    }
+
+    private var currentEndpoint: String { client.endpoints[endpointIndex % client.endpoints.count] }
+
+    private func rotateEndpoint() { endpointIndex = (endpointIndex + 1) % client.endpoints.count }
+
+    private func watchOnce(backoff: inout Backoff, onIdle: () -> Void, handler: (Update) -> Void) throws {
+        let stream = WatchStream()
+        lock.lock()
+        currentStream = stream
+        lock.unlock()
+        defer {
+            lock.lock()
+            currentStream = nil
+            lock.unlock()
+        }
+        if stopSignal.isStopped { throw EtcdError.cancelled }
+        let endpoint = currentEndpoint
+        var resetBackoff = false
+        try stream.run(endpoint: endpoint, key: key, prefix: prefix, startRevision: nextRevision, tick: tick,
+                       onMessage: { message in
+            if message.created {
+                if !resetBackoff { backoff.reset(); resetBackoff = true }
+                handler(.connected(endpoint: endpoint))
+            }
+            if !message.events.isEmpty {
+                nextRevision = message.nextRevision(after: nextRevision)
+                handler(.events(message.events, revision: message.revision))
+            } else if !message.created && message.revision >= nextRevision {
+                // Progress notification: everything up to header.revision was seen.
+                nextRevision = message.revision + 1
+            }
+        }, onIdle: { [testHookOnTick] in
+            testHookOnTick?()
+            onIdle()
+        })
+    }
+}

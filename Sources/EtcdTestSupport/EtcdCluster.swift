@@ -1,0 +1,141 @@
+import EtcdClient
+import Foundation
+
+/// Real etcd members (Debian's etcd-server binary) on loopback with free ports and
+/// a temp data dir, for tests and the demo. Owns the processes and the directory;
+/// `stop()` (also run on deinit) kills every member and removes the directory.
+public final class EtcdCluster: @unchecked Sendable {
+    public struct Member {
+        public let name: String
+        public let clientURL: String
+        public let peerURL: String
+        public let dataDir: String
+        public var process: Process?
+    }
+
+    public private(set) var members: [Member] = []
+    public let baseDir: String
+    private let lock = NSLock()
+
+    /// Client URLs of all members, in member order.
+    public var endpoints: [String] { members.map(\.clientURL) }
+
+    /// The etcd binary: $ETCD_BIN, else /usr/bin/etcd.
+    public static var binary: String {
+        ProcessInfo.processInfo.environment["ETCD_BIN"] ?? "/usr/bin/etcd"
+    }
+
+    public static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: binary) }
+
+    /// Starts `size` members and waits until the cluster answers.
+    public init(size: Int = 1, extraArguments: [String] = []) throws {
+        baseDir = NSTemporaryDirectory() + "monitor-etcd-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: baseDir, withIntermediateDirectories: true)
+        for i in 0..<size {
+            let client = try Self.freePort(), peer = try Self.freePort()
+            members.append(Member(name: "m\(i)", clientURL: "http://127.0.0.1:\(client)",
+                                  peerURL: "http://127.0.0.1:\(peer)", dataDir: baseDir + "/m\(i)", process: nil))
+        }
+        self.extraArguments = extraArguments
+        do {
+            for i in members.indices { try start(member: i) }
+            try waitUntilReady(timeout: 20)
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    private let extraArguments: [String]
+
+    deinit { stop() }
+
+    /// (Re)starts member `index` with its existing data dir.
+    public func start(member index: Int) throws {
+        let m = members[index]
+        let initial = members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = [
+            "--name", m.name, "--data-dir", m.dataDir,
+            "--listen-client-urls", m.clientURL, "--advertise-client-urls", m.clientURL,
+            "--listen-peer-urls", m.peerURL, "--initial-advertise-peer-urls", m.peerURL,
+            "--initial-cluster", initial, "--initial-cluster-state", "new",
+            "--initial-cluster-token", "monitor-test",
+            // Fast elections keep failover tests short.
+            "--heartbeat-interval", "50", "--election-timeout", "500",
+            "--log-level", "warn",
+        ] + extraArguments
+        let log = FileHandle(forWritingAtPath: baseDir + "/\(m.name).log") ?? {
+            FileManager.default.createFile(atPath: baseDir + "/\(m.name).log", contents: nil)
+            return FileHandle(forWritingAtPath: baseDir + "/\(m.name).log")!
+        }()
+        log.seekToEndOfFile()
+        p.standardOutput = log
+        p.standardError = log
+        try p.run()
+        lock.lock()
+        members[index].process = p
+        lock.unlock()
+    }
+
+    /// Kills member `index` with `signal` (SIGKILL by default) and reaps it.
+    public func kill(member index: Int, signal: Int32 = SIGKILL) {
+        lock.lock()
+        let p = members[index].process
+        members[index].process = nil
+        lock.unlock()
+        guard let p, p.isRunning else { return }
+        Foundation.kill(p.processIdentifier, signal)
+        p.waitUntilExit()
+    }
+
+    /// Waits until a write succeeds through any member (a leader exists).
+    public func waitUntilReady(timeout: Double) throws {
+        let client = EtcdClient(endpoints: endpoints, requestTimeout: 1)
+        let deadline = Date().addingTimeInterval(timeout)
+        var lastError: Error?
+        while Date() < deadline {
+            do {
+                try client.put("/__ready", "1")
+                return
+            } catch {
+                lastError = error
+                usleep(100_000)
+            }
+        }
+        throw EtcdClusterError.notReady("\(lastError.map { "\($0)" } ?? "timeout") (logs in \(baseDir))")
+    }
+
+    /// Kills every member and removes the data directory.
+    public func stop() {
+        for i in members.indices { kill(member: i) }
+        try? FileManager.default.removeItem(atPath: baseDir)
+    }
+
+    /// A port that was free a moment ago (bound to port 0, then released).
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw EtcdClusterError.notReady("socket: errno \(errno)") }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) { ptr in
+            ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                bind(fd, sa, len) == 0 && getsockname(fd, sa, &len) == 0
+            }
+        }
+        guard ok else { throw EtcdClusterError.notReady("bind: errno \(errno)") }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
+
+public enum EtcdClusterError: Error, CustomStringConvertible {
+    case notReady(String)
+    public var description: String {
+        switch self { case let .notReady(why): return "etcd did not become ready: \(why)" }
+    }
+}

@@ -1,0 +1,183 @@
+import EtcdClient
+import EtcdTestSupport
+import Foundation
+import XCTest
+
+/// The client against a real etcd started on loopback for this class.
+final class EtcdClientTests: XCTestCase {
+    static var cluster: EtcdCluster!
+
+    override class func setUp() {
+        super.setUp()
+        cluster = try? EtcdCluster()
+    }
+
+    override class func tearDown() {
+        cluster?.stop()
+        cluster = nil
+        super.tearDown()
+    }
+
+    var client: EtcdClient!
+
+    override func setUpWithError() throws {
+        guard let cluster = Self.cluster else { throw XCTSkip("etcd not available at \(EtcdCluster.binary)") }
+        client = EtcdClient(endpoints: cluster.endpoints)
+    }
+
+    func testPutRangeDelete() throws {
+        let rev = try client.put("/t/kv/a", "1")
+        try client.put("/t/kv/b", "2")
+        try client.put("/t/kw", "outside")
+        XCTAssertGreaterThan(rev, 0)
+        let all = try client.range("/t/kv/", prefix: true)
+        XCTAssertEqual(all.kvs.map(\.key), ["/t/kv/a", "/t/kv/b"])
+        XCTAssertEqual(all.kvs.map(\.valueString), ["1", "2"])
+        XCTAssertGreaterThanOrEqual(all.revision, rev)
+        XCTAssertEqual(try client.range("/t/kv/a").kvs.first?.valueString, "1")
+        XCTAssertEqual(try client.delete("/t/kv/", prefix: true), 2)
+        XCTAssertTrue(try client.range("/t/kv/", prefix: true).kvs.isEmpty)
+        XCTAssertEqual(try client.range("/t/kw").kvs.count, 1)
+    }
+
+    func testLeaseLifecycle() throws {
+        let lease = try client.grantLease(ttl: 5)
+        XCTAssertNotEqual(lease.id, 0)
+        XCTAssertEqual(lease.ttl, 5)
+        try client.put("/t/lease/k", "v", lease: lease.id)
+        XCTAssertEqual(try client.range("/t/lease/k").kvs.first?.lease, lease.id)
+        XCTAssertEqual(try client.keepAlive(lease.id), 5)
+        try client.revoke(lease.id)
+        XCTAssertTrue(try client.range("/t/lease/k").kvs.isEmpty, "revoke deletes attached keys")
+        // etcd answers a keepalive on a dead lease without TTL: that is leaseLost.
+        XCTAssertThrowsError(try client.keepAlive(lease.id)) { error in
+            XCTAssertEqual(error as? EtcdError, .leaseLost(id: lease.id))
+        }
+        XCTAssertThrowsError(try client.put("/t/lease/k", "v", lease: lease.id)) { error in
+            guard case .leaseLost = error as? EtcdError else { return XCTFail("got \(error)") }
+        }
+    }
+
+    func testCompareAndSwap() throws {
+        XCTAssertTrue(try client.putIf("/t/cas", value: Array("a".utf8), modRevision: 0))
+        XCTAssertFalse(try client.putIf("/t/cas", value: Array("b".utf8), modRevision: 0))
+        let rev = try client.range("/t/cas").kvs[0].modRevision
+        XCTAssertTrue(try client.putIf("/t/cas", value: Array("c".utf8), modRevision: rev))
+        XCTAssertEqual(try client.range("/t/cas").kvs.first?.valueString, "c")
+    }
+
+    func testUnreachableEndpointIsRetryableAndFailsOverToTheNext() throws {
+        let dead = "http://127.0.0.1:\(try EtcdCluster.freePort())"
+        let lonely = EtcdClient(endpoints: [dead], requestTimeout: 1)
+        XCTAssertThrowsError(try lonely.range("/x")) { error in
+            guard let e = error as? EtcdError, case let .unavailable(endpoint, reason) = e else { return XCTFail("\(error)") }
+            XCTAssertEqual(endpoint, dead)
+            XCTAssertEqual(reason, "connection refused")
+            XCTAssertTrue(e.isRetryable)
+        }
+        let both = EtcdClient(endpoints: [dead] + Self.cluster.endpoints)
+        try both.put("/t/failover", "ok")
+        XCTAssertEqual(both.preferredEndpoint, Self.cluster.endpoints[0], "sticks to the member that answered")
+    }
+
+    func testWatchStreamDeliversEventsAndCancelsWithinMilliseconds() throws {
+        let start = try client.range("/t/w/", prefix: true).revision + 1
+        let stream = WatchStream()
+        var events: [WatchEvent] = []
+        let done = expectation(description: "watch returns")
+        let writer = EtcdClient(endpoints: Self.cluster.endpoints)
+        var cancelLatency = 0.0
+        Thread.detachNewThread {
+            do {
+                try stream.run(endpoint: Self.cluster.endpoints[0], key: "/t/w/", prefix: true, startRevision: start,
+                               onMessage: { message in
+                    events += message.events
+                    if events.count == 2 {
+                        let t0 = Date()
+                        DispatchQueue.global().async { stream.cancel() }
+                        _ = t0
+                    }
+                })
+            } catch EtcdError.cancelled {
+            } catch {
+                XCTFail("\(error)")
+            }
+            done.fulfill()
+        }
+        try writer.put("/t/w/a", "1")
+        try writer.delete("/t/w/a")
+        wait(for: [done], timeout: 5)
+        XCTAssertEqual(events.map(\.kind), [.put, .delete])
+        XCTAssertEqual(events.last?.previous?.valueString, "1", "prev_kv carried on delete")
+        _ = cancelLatency
+
+        // Cancel of an idle stream, measured.
+        let idle = WatchStream()
+        let returned = expectation(description: "idle watch returns")
+        var cancelledAt = Date()
+        Thread.detachNewThread {
+            _ = try? idle.run(endpoint: Self.cluster.endpoints[0], key: "/t/idle", prefix: false,
+                              startRevision: 0, onMessage: { _ in })
+            cancelLatency = Date().timeIntervalSince(cancelledAt)
+            returned.fulfill()
+        }
+        usleep(300_000)
+        cancelledAt = Date()
+        idle.cancel()
+        wait(for: [returned], timeout: 2)
+        XCTAssertLessThan(cancelLatency, 0.5, "cancel wakes the blocked poll (measured \(cancelLatency * 1000) ms)")
+        print("watch cancel latency: \(String(format: "%.2f", cancelLatency * 1000)) ms")
+    }
+
+    func testWatchFromCompactedRevisionIsTypedAndResumableWatchRereads() throws {
+        try client.put("/t/c/k", "old")
+        let oldRevision = try client.range("/t/c/k").revision
+        try client.put("/t/c/k", "new")
+        try client.compact(revision: try client.put("/t/other", "x"))
+        XCTAssertThrowsError(try WatchStream().run(endpoint: Self.cluster.endpoints[0], key: "/t/c/", prefix: true,
+                                                   startRevision: oldRevision, onMessage: { _ in })) { error in
+            guard case let .compacted(rev)? = error as? EtcdError else { return XCTFail("got \(error)") }
+            XCTAssertGreaterThan(rev, oldRevision)
+        }
+
+        // The resumable watch starts with a snapshot, then delivers every later change.
+        let watch = ResumableWatch(client: client, key: "/t/c/", prefix: true)
+        let log = Locked<[String]>([])
+        let ended = expectation(description: "run returns")
+        Thread.detachNewThread {
+            watch.run { update in
+                switch update {
+                case let .snapshot(kvs, _): log.mutate { $0.append("snapshot " + kvs.map(\.valueString).joined(separator: ",")) }
+                case let .events(events, _): log.mutate { $0 += events.map { "\($0.kind) \($0.kv.valueString)" } }
+                default: break
+                }
+            }
+            ended.fulfill()
+        }
+        try waitUntil { log.value.first == "snapshot new" }
+        for i in 1...20 { try client.put("/t/c/k", "v\(i)") }
+        try waitUntil { log.value.count == 21 }
+        watch.stop()
+        wait(for: [ended], timeout: 1)
+        XCTAssertEqual(log.value, ["snapshot new"] + (1...20).map { "put v\($0)" })
+    }
+
+    private func waitUntil(timeout: Double = 5, _ condition: () -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !condition() {
+            if Date() > deadline { throw TimeoutError(what: "condition not met in \(timeout) s") }
+            usleep(10_000)
+        }
+    }
+}
+
+/// A value shared between a test and the thread it starts.
+final class Locked<T>: @unchecked Sendable {
+    private var stored: T
+    private let lock = NSLock()
+    init(_ value: T) { stored = value }
+    var value: T { lock.lock(); defer { lock.unlock() }; return stored }
+    func mutate(_ body: (inout T) -> Void) { lock.lock(); body(&stored); lock.unlock() }
+}
+
+struct TimeoutError: Error { let what: String }
