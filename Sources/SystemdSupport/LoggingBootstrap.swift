@@ -10,6 +10,13 @@ import Logging
 /// itself must not also call this.
 public enum LoggingBootstrap {
     private static let chosenSink = Locked<LogSink?>(nil)
+    /// The level every bootstrapped logger follows; see ``setLevel(_:)``.
+    private static let sharedLevel = Locked<Logger.Level>(.info)
+
+    /// Changes the level of every logger made by the bootstrapped factory, at once.
+    public static func setLevel(_ level: Logger.Level) {
+        sharedLevel.withLock { $0 = level }
+    }
 
     /// Detects the sink (``LogSink/detect(journalSocketPath:)``) and makes it
     /// the backend of every `Logger` created afterwards.
@@ -51,8 +58,11 @@ public enum LoggingBootstrap {
         identifier: String,
         level: Logger.Level
     ) -> @Sendable (String, Logger.MetadataProvider?) -> any LogHandler {
-        { _, metadataProvider in
-            sink.makeHandler(identifier: identifier, logLevel: level, metadataProvider: metadataProvider)
+        sharedLevel.withLock { $0 = level }
+        return { _, metadataProvider in
+            // The sink's handler passes everything; the shared level filters.
+            let inner = sink.makeHandler(identifier: identifier, logLevel: .trace, metadataProvider: metadataProvider)
+            return SharedLevelLogHandler(inner: inner, level: sharedLevel)
         }
     }
 }

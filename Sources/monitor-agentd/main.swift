@@ -1,1 +1,38 @@
-print("placeholder")
+import ArgumentParser
+import Logging
+import MonitorAgent
+import MonitorCore
+import SystemdSupport
+
+/// monitor-agentd: parse arguments, load settings, bootstrap logging, run the agent.
+struct AgentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "monitor-agentd",
+        abstract: "Node monitoring agent: heartbeat lease and live config in etcd, metrics from /proc.",
+        discussion: """
+        Settings come from /etc/monitor/monitor.conf and /etc/monitor/monitor.conf.d/*.conf \
+        ([Etcd] and [Agent] sections). Exit code 78 means a settings error. SIGHUP re-reads \
+        the settings; SIGTERM stops cleanly (the server reports the node LEFT).
+        """,
+        version: MonitorVersion.string)
+
+    @Option(name: .long, help: ArgumentHelp("Settings file; drop-ins are read from <file>.d/*.conf.", valueName: "path"))
+    var config: String?
+
+    @Option(name: .long, help: .hidden)
+    var procRoot = "/proc"
+
+    func run() throws {
+        // Before any thread exists, so only the signal thread ever receives them.
+        SignalListener.blockSignals()
+        let settings = CommandSupport.loadSettingsOrExit(program: "monitor-agentd", configOption: config)
+        LoggingBootstrap.bootstrap(identifier: "monitor-agentd", level: Logger.Level(rawValue: settings.log.level) ?? .info)
+        let agent = Agent(settings: settings,
+                          options: .init(configPath: config ?? Settings.defaultPath, configRequired: config != nil,
+                                         hostname: CommandSupport.hostname(), procRoot: procRoot),
+                          logger: Logger(label: "monitor-agentd"))
+        throw ExitCode(agent.run())
+    }
+}
+
+AgentCommand.main()

@@ -1,1 +1,33 @@
-print("placeholder")
+import ArgumentParser
+import Logging
+import MonitorCore
+import MonitorServer
+import SystemdSupport
+
+/// monitor-serverd: parse arguments, load settings, bootstrap logging, run the server.
+struct ServerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "monitor-serverd",
+        abstract: "Central monitor: watches every node's heartbeat in etcd and reports ALIVE, LEFT and DEAD.",
+        discussion: """
+        Settings come from /etc/monitor/monitor.conf and /etc/monitor/monitor.conf.d/*.conf \
+        ([Etcd] and [Server] sections). Exit code 78 means a settings error. SIGHUP re-reads \
+        the settings.
+        """,
+        version: MonitorVersion.string)
+
+    @Option(name: .long, help: ArgumentHelp("Settings file; drop-ins are read from <file>.d/*.conf.", valueName: "path"))
+    var config: String?
+
+    func run() throws {
+        SignalListener.blockSignals()
+        let settings = CommandSupport.loadSettingsOrExit(program: "monitor-serverd", configOption: config)
+        LoggingBootstrap.bootstrap(identifier: "monitor-serverd", level: Logger.Level(rawValue: settings.log.level) ?? .info)
+        let server = Server(settings: settings,
+                            options: .init(configPath: config ?? Settings.defaultPath, configRequired: config != nil),
+                            logger: Logger(label: "monitor-serverd"))
+        throw ExitCode(server.run())
+    }
+}
+
+ServerCommand.main()

@@ -1,0 +1,196 @@
+import EtcdClient
+import Foundation
+import Logging
+import MonitorCore
+import SystemdSupport
+
+/// monitor-serverd's supervisor. Owns the fleet state (on the calling thread)
+/// and the heartbeat watch thread, which only posts what it sees. Logs one line
+/// per node transition, keeps STATUS= current and pets the watchdog while the
+/// watch thread makes progress. `run()` returns the exit code after SIGTERM.
+public final class Server {
+    public struct Options {
+        public var configPath: String
+        public var configRequired: Bool
+
+        public init(configPath: String, configRequired: Bool) {
+            self.configPath = configPath
+            self.configRequired = configRequired
+        }
+    }
+
+    enum Message {
+        case signal(Int32)
+        case watch(ResumableWatch.Update)
+    }
+
+    static let mainLoop = "main loop"
+    static let watchWorker = "heartbeat watch"
+
+    private var settings: Settings
+    private let options: Options
+    private let logger: Logger
+    private let mailbox = Mailbox<Message>()
+    private let progress = ProgressMonitor()
+    private var fleet: FleetState
+    private var watch: ResumableWatch?
+    private var watchThread: WorkerThread?
+    private var watchUp: Bool?
+    private var synced = false
+    private var lastStatus = ""
+
+    public init(settings: Settings, options: Options, logger: Logger) {
+        self.settings = settings
+        self.options = options
+        self.logger = logger
+        fleet = FleetState(layout: KeyLayout(prefix: settings.etcd.keyPrefix))
+    }
+
+    /// The state as of now (for tests and the CLI's view).
+    public var nodes: [String: FleetState.Node] { fleet.nodes }
+
+    public func run() -> Int32 {
+        SignalListener.start { [mailbox] in mailbox.post(.signal($0)) }
+        progress.register(Self.mainLoop)
+        startWatch()
+        let watchdog = (try? WatchdogSettings.fromEnvironment()) ?? nil
+        notify { try SystemdNotifier.ready() }
+        logger.info("monitor-serverd \(MonitorVersion.string) started, watching \(KeyLayout(prefix: settings.etcd.keyPrefix).heartbeatPrefix) on \(settings.etcd.endpoints.joined(separator: ","))",
+                    metadata: ["event": "STARTED"])
+        updateStatus()
+        var nextPet = Date()
+        while true {
+            progress.beat(Self.mainLoop)
+            // Without a watchdog there is nothing to do until a message arrives.
+            let timeout = watchdog == nil ? 3600 : nextPet.timeIntervalSinceNow
+            if let message = mailbox.next(timeout: timeout) {
+                switch message {
+                case let .signal(signal) where signal == SIGHUP:
+                    reload()
+                case .signal:
+                    notify { try SystemdNotifier.stopping() }
+                    stopWatch()
+                    logger.notice("stopped", metadata: ["event": "STOPPED"])
+                    return 0
+                case let .watch(update):
+                    handle(update)
+                }
+            }
+            if let watchdog, Date() >= nextPet {
+                let stalled = progress.stalled(allowance: watchdog.petInterval)
+                if stalled.isEmpty {
+                    notify { try SystemdNotifier.watchdog() }
+                } else {
+                    logger.error("not petting the watchdog: \(stalled.joined(separator: ", ")) made no progress",
+                                 metadata: ["event": "WATCHDOG_STALL"])
+                }
+                nextPet = Date().addingTimeInterval(Double(watchdog.petInterval.components.seconds)
+                                                    + Double(watchdog.petInterval.components.attoseconds) / 1e18)
+            }
+        }
+    }
+
+    private func handle(_ update: ResumableWatch.Update) {
+        let now = Date().timeIntervalSince1970
+        switch update {
+        case let .snapshot(kvs, revision):
+            let transitions = fleet.apply(snapshot: kvs, now: now)
+            logger.info("read \(kvs.count) heartbeat\(kvs.count == 1 ? "" : "s") at revision \(revision); watching from \(revision + 1)",
+                        metadata: ["event": "SYNCED"])
+            synced = true
+            report(transitions)
+        case let .events(events, _):
+            report(fleet.apply(events: events, now: now))
+        case .connected:
+            if watchUp == false {
+                logger.notice("heartbeat watch resumed", metadata: ["event": "WATCH_RESUMED"])
+            }
+            watchUp = true
+        case let .disconnected(error, retryIn):
+            if watchUp != false {
+                logger.warning("heartbeat watch interrupted (\(error.shortReason)), resuming in \(String(format: "%.1f", retryIn))s from the next revision",
+                               metadata: ["event": "WATCH_INTERRUPTED"])
+            }
+            watchUp = false
+        }
+        updateStatus()
+    }
+
+    private func report(_ transitions: [FleetState.Transition]) {
+        for t in transitions {
+            var metadata: Logger.Metadata = [
+                "node": "\(t.node)", "event": "\(t.event.rawValue)",
+                "message_id": "\(TransitionMessageID.id(for: t.event))",
+            ]
+            if let hb = fleet.nodes[t.node]?.heartbeat, !hb.hostname.isEmpty { metadata["hostname"] = "\(hb.hostname)" }
+            let line = "node \(t.node) \(t.event.rawValue) (\(t.detail))"
+            switch t.event {
+            case .alive, .left: logger.notice("\(line)", metadata: metadata)
+            case .dead: logger.warning("\(line)", metadata: metadata)
+            }
+            if let error = fleet.nodes[t.node]?.valueError, t.event == .alive {
+                logger.warning("node \(t.node): heartbeat value unreadable: \(error)", metadata: ["node": "\(t.node)"])
+            }
+        }
+    }
+
+    private func updateStatus() {
+        var line = fleet.summary
+        if !synced { line = "reading heartbeats from etcd" }
+        if watchUp == false { line += "; etcd unreachable, watch retrying" }
+        guard line != lastStatus else { return }
+        lastStatus = line
+        notify { try SystemdNotifier.status(line) }
+    }
+
+    private func startWatch() {
+        let layout = KeyLayout(prefix: settings.etcd.keyPrefix)
+        let client = EtcdClient(endpoints: settings.etcd.endpoints, requestTimeout: settings.etcd.requestTimeoutSec)
+        let w = ResumableWatch(client: client, key: layout.heartbeatPrefix, prefix: true)
+        progress.register(Self.watchWorker)
+        let thread = WorkerThread(name: Self.watchWorker) { [mailbox, progress] in
+            w.run(onIdle: { progress.beat(Self.watchWorker) }) { update in
+                progress.beat(Self.watchWorker)
+                mailbox.post(.watch(update))
+            }
+        }
+        watch = w
+        watchThread = thread
+        thread.start()
+    }
+
+    private func stopWatch() {
+        watch?.stop()
+        watchThread?.join(timeout: 0.5)
+        watch = nil
+        watchThread = nil
+    }
+
+    private func reload() {
+        notify { try SystemdNotifier.reloading() }
+        defer { notify { try SystemdNotifier.ready() } }
+        let new: Settings
+        do {
+            new = try Settings.load(path: options.configPath, required: options.configRequired)
+        } catch {
+            logger.error("reload failed: \(error); keeping the running settings", metadata: ["event": "RELOAD_FAILED"])
+            return
+        }
+        if let level = Logger.Level(rawValue: new.log.level) { LoggingBootstrap.setLevel(level) }
+        let etcdChanged = new.etcd != settings.etcd
+        settings = new
+        if etcdChanged {
+            logger.notice("settings reloaded; reconnecting to etcd \(new.etcd.endpoints.joined(separator: ","))", metadata: ["event": "RELOADED"])
+            stopWatch()
+            fleet = FleetState(layout: KeyLayout(prefix: new.etcd.keyPrefix))
+            synced = false
+            startWatch()
+        } else {
+            logger.notice("settings reloaded from \(options.configPath)", metadata: ["event": "RELOADED"])
+        }
+    }
+
+    private func notify(_ body: () throws -> Bool) {
+        do { _ = try body() } catch { logger.debug("sd_notify failed: \(error), ignoring") }
+    }
+}
