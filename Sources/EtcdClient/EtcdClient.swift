@@ -43,8 +43,10 @@ public final class EtcdClient: @unchecked Sendable {
     }
 
     /// Reads `key`, or every key starting with it when `prefix` is true.
-    public func range(_ key: String, prefix: Bool = false, limit: Int64 = 0) throws -> RangeResult {
+    /// `revision` > 0 reads the store as it was then.
+    public func range(_ key: String, prefix: Bool = false, limit: Int64 = 0, revision: Int64 = 0) throws -> RangeResult {
         var body: [String: Any] = ["key": JSONValue.base64(key)]
+        if revision > 0 { body["revision"] = String(revision) }
         if prefix { body["range_end"] = JSONValue.base64(JSONValue.prefixEnd(key)) }
         if limit > 0 { body["limit"] = String(limit) }
         let reply = try call("/v3/kv/range", body)

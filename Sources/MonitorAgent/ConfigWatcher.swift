@@ -69,6 +69,9 @@ final class ConfigWatcher: @unchecked Sendable {
     private func apply(_ kv: KeyValue?, deleted: Bool, initial: Bool) {
         guard let kv else {
             let change = store.set(source, nil)
+            if initial && source == .node {
+                logger.info("no config at \(key), using \(store.config.summary)", metadata: ["key": "\(key)"])
+            }
             if deleted {
                 let fallback = source == .node ? "the default" : "built-in defaults"
                 logger.notice("config key \(key) deleted, falling back to \(fallback): \(store.config.summary)",
@@ -85,7 +88,7 @@ final class ConfigWatcher: @unchecked Sendable {
                               metadata: ["key": "\(key)", "event": "CONFIG_APPLIED",
                                          "interval": "\(change.new.interval)", "revision": "\(kv.modRevision)"])
             } else if initial {
-                logger.info("config from \(key): \(store.config.summary)", metadata: ["key": "\(key)"])
+                logger.info("config at \(key) read: \(store.config.summary)", metadata: ["key": "\(key)"])
             }
             onChange(change)
         } catch {

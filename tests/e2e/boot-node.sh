@@ -57,8 +57,10 @@ stage2)
     mount -o remount,bind,ro "$R/proc/sys"
     mount --bind "$R/proc/sys/net" "$R/proc/sys/net"
     mount -o remount,bind,rw "$R/proc/sys/net"
-    mount --bind "$R/proc/sysrq-trigger" "$R/proc/sysrq-trigger"
-    mount -o remount,bind,ro "$R/proc/sysrq-trigger"
+    if [ -e "$R/proc/sysrq-trigger" ]; then
+        mount --bind "$R/proc/sysrq-trigger" "$R/proc/sysrq-trigger"
+        mount -o remount,bind,ro "$R/proc/sysrq-trigger"
+    fi
 
     # sysfs of the node's network namespace, read-only; cgroup2 rooted at our cgroup.
     mount -t sysfs -o nosuid,nodev,noexec sysfs "$R/sys"

@@ -1,0 +1,137 @@
+import EtcdClient
+import Foundation
+import MonitorCore
+import XCTest
+
+/// The spine end to end: real etcd, the real daemons as processes.
+final class AgentServerTests: DaemonTestCase {
+    func testHeartbeatKeyIsLeasedAndCarriesTheLabFieldsAndInterval() throws {
+        let agent = try startAgent(node: "n1")
+        try agent.waitForLine("registered as node n1")
+        let kv = try XCTUnwrap(try heartbeat("n1"))
+        XCTAssertNotEqual(kv.lease, 0, "heartbeat attached to a lease")
+        let hb = try Heartbeat.parse(kv.value)
+        XCTAssertEqual(hb.status, "alive")
+        XCTAssertEqual(hb.interval, 10)
+        XCTAssertFalse(hb.hostname.isEmpty)
+        XCTAssertGreaterThan(hb.ts, Date().timeIntervalSince1970 - 30)
+        // The first round follows within about a second and carries metrics.
+        try agent.waitForLine("registered")
+        Thread.sleep(forTimeInterval: 1.5)
+        let after = try Heartbeat.parse(try XCTUnwrap(try heartbeat("n1")).value)
+        XCTAssertNotNil(after.metrics?["cpu"])
+        XCTAssertNotNil(after.metrics?["memory"])
+        XCTAssertEqual(try client.keepAlive(kv.lease), 3, "the lease has the configured TTL")
+    }
+
+    func testSigtermGivesLeftAtOnceAndExitZero() throws {
+        let server = try startServer()
+        let agent = try startAgent(node: "n2")
+        try server.waitForLine("node n2 ALIVE")
+        let t0 = Date()
+        agent.signal(SIGTERM)
+        let seen = try server.waitForLine("node n2 LEFT", after: t0, timeout: 3)
+        let exit = agent.waitExit(timeout: 2)
+        print("SIGTERM -> server LEFT: \(ms(seen.timeIntervalSince(t0)))")
+        XCTAssertLessThan(seen.timeIntervalSince(t0), 1.0)
+        XCTAssertEqual(exit, 0)
+        XCTAssertNil(try heartbeat("n2"), "the key went with the lease")
+        XCTAssertFalse(server.output.contains("node n2 DEAD"))
+    }
+
+    func testKillNineGivesDeadWithinTTLPlusOneSecond() throws {
+        let server = try startServer()
+        let agent = try startAgent(node: "n3", ttl: 2)
+        try server.waitForLine("node n3 ALIVE")
+        let t0 = Date()
+        agent.signal(SIGKILL)
+        let seen = try server.waitForLine("node n3 DEAD", after: t0, timeout: 6)
+        print("SIGKILL -> server DEAD: \(ms(seen.timeIntervalSince(t0))) (TTL 2 s)")
+        XCTAssertLessThan(seen.timeIntervalSince(t0), 2 + 1)
+        XCTAssertFalse(server.output.contains("node n3 LEFT"))
+    }
+
+    func testConfigPutIsAppliedLiveAndTheRoundPeriodChanges() throws {
+        let agent = try startAgent(node: "n4")
+        try agent.waitForLine("registered as node n4")
+        try agent.waitForLine("no config at") // initial read done: defaults
+        let before = try Heartbeat.parse(try XCTUnwrap(try heartbeat("n4")).value)
+        XCTAssertEqual(before.interval, 10)
+
+        let t0 = Date()
+        try client.put("\(prefix)/config/n4", #"{"interval": 1, "metrics": ["cpu", "memory"], "comment": "extra fields are ignored"}"#)
+        let putReturned = Date()
+        let applied = try agent.waitForLine("config applied", after: t0, timeout: 3)
+        print("config put returned -> agent logged it applied: \(ms(applied.timeIntervalSince(putReturned)))")
+        XCTAssertTrue(agent.output.contains("interval 10s -> 1s"))
+        XCTAssertTrue(agent.output.contains("-> [cpu, memory]"))
+
+        // Rounds now come every second: count heartbeat puts over 3.5 s.
+        let startRev = try client.range("\(prefix)/heartbeat/n4").revision + 1
+        Thread.sleep(forTimeInterval: 3.5)
+        let kv = try XCTUnwrap(try heartbeat("n4"))
+        let hb = try Heartbeat.parse(kv.value)
+        XCTAssertEqual(hb.interval, 1)
+        XCTAssertEqual(Set(hb.metrics?.keys.map { $0 } ?? []), ["cpu", "memory"])
+        let rounds = kv.version - (try versionAt(revision: startRev - 1, key: "\(prefix)/heartbeat/n4"))
+        XCTAssertGreaterThanOrEqual(rounds, 3, "about one put per second after the retune")
+        XCTAssertLessThanOrEqual(rounds, 5, "still one put per round")
+    }
+
+    func testMalformedConfigKeepsTheLastGoodOneAndIsReported() throws {
+        let agent = try startAgent(node: "n5")
+        try agent.waitForLine("registered as node n5")
+        try client.put("\(prefix)/config/n5", #"{"interval": 2}"#)
+        try agent.waitForLine("interval 10s -> 2s")
+        for bad in [#"{"interval": 2"#, #"{"interval": "fast"}"#, #"{"interval": 0}"#, #"{"interval": 100000}"#,
+                    #"{"metrics": "cpu"}"#, #"[1,2]"#, #"{"interval": true}"#] {
+            let t0 = Date()
+            try client.put("\(prefix)/config/n5", bad)
+            try agent.waitForLine("config rejected", after: t0, timeout: 3)
+        }
+        XCTAssertTrue(agent.output.contains(#""interval": expected a number of seconds from 1 to 86400, got "fast""#))
+        XCTAssertNil(agent.waitExit(timeout: 0.1), "the agent keeps running")
+        // The error is published with the next round; the good config stays in force.
+        Thread.sleep(forTimeInterval: 2.5)
+        var hb = try Heartbeat.parse(try XCTUnwrap(try heartbeat("n5")).value)
+        XCTAssertEqual(hb.interval, 2)
+        XCTAssertNotNil(hb.configError)
+        // A good value clears it.
+        let t1 = Date()
+        try client.put("\(prefix)/config/n5", #"{"interval": 1}"#)
+        try agent.waitForLine("interval 2s -> 1s", after: t1)
+        Thread.sleep(forTimeInterval: 0.3)
+        hb = try Heartbeat.parse(try XCTUnwrap(try heartbeat("n5")).value)
+        XCTAssertNil(hb.configError)
+    }
+
+    func testServerAcceptsTheLabsBareHeartbeat() throws {
+        let server = try startServer()
+        let lease = try client.grantLease(ttl: 2)
+        try client.put("\(prefix)/heartbeat/lab1", #"{"status": "alive", "ts": 1700000000.5, "hostname": "lab1"}"#, lease: lease.id)
+        try server.waitForLine("node lab1 ALIVE")
+        try client.put("\(prefix)/heartbeat/junk", "not json at all", lease: lease.id)
+        try server.waitForLine("node junk ALIVE")
+        try server.waitForLine("heartbeat value unreadable")
+        try client.revoke(lease.id)
+        try server.waitForLine("node lab1 DEAD")
+        XCTAssertNil(server.waitExit(timeout: 0.1), "bad data never stops the server")
+    }
+
+    func testServerStartedAfterTheNodesSeesThemAndOneLinePerTransition() throws {
+        let agent = try startAgent(node: "n6")
+        try agent.waitForLine("registered as node n6")
+        let server = try startServer()
+        try server.waitForLine("node n6 ALIVE (first seen)")
+        try client.put("\(prefix)/config/n6", #"{"interval": 1}"#)
+        Thread.sleep(forTimeInterval: 2.5)
+        XCTAssertEqual(server.output.components(separatedBy: "node n6 ALIVE").count - 1, 1,
+                       "heartbeat puts are not transitions")
+    }
+
+    /// Version of `key` at `revision` (0 if it did not exist then).
+    private func versionAt(revision: Int64, key: String) throws -> Int64 {
+        let result = try client.range(key, prefix: false, revision: revision)
+        return result.kvs.first?.version ?? 0
+    }
+}

@@ -1,0 +1,100 @@
+import EtcdTestSupport
+import Foundation
+import XCTest
+
+/// sd_notify as systemd sees it: a datagram socket of ours set as NOTIFY_SOCKET.
+final class SystemdProtocolTests: DaemonTestCase {
+    func testAgentNotifiesReadyStatusWatchdogReloadingAndStopping() throws {
+        let notify = try NotifySocket()
+        let conf = try settingsFile(node: "s1")
+        let agent = try DaemonProcess("monitor-agentd", arguments: ["--config", conf],
+                                      environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "2000000"])
+        try notify.waitFor { $0.contains("READY=1") }
+        let status = try notify.waitFor { $0.hasPrefix("STATUS=lease ") && $0.contains("alive, interval 10s") }
+        XCTAssertFalse(status.contains("\n"), "one line")
+        try notify.waitFor({ $0 == "WATCHDOG=1" }, timeout: 3)
+        let watchdogs = notify.all().filter { $0 == "WATCHDOG=1" }.count
+        Thread.sleep(forTimeInterval: 2.2)
+        let more = notify.all().filter { $0 == "WATCHDOG=1" }.count - watchdogs
+        XCTAssertGreaterThanOrEqual(more, 1, "pets at half the interval (1 s)")
+        XCTAssertLessThanOrEqual(more, 4, "and not more often")
+
+        // SIGHUP: RELOADING=1 with MONOTONIC_USEC, then READY=1.
+        let t0 = Date()
+        agent.signal(SIGHUP)
+        let reloading = try notify.waitFor({ $0.hasPrefix("RELOADING=1") }, after: t0)
+        XCTAssertTrue(reloading.contains("MONOTONIC_USEC="))
+        try notify.waitFor({ $0.contains("READY=1") }, after: t0)
+        try agent.waitForLine("settings reloaded", after: t0)
+
+        let t1 = Date()
+        agent.signal(SIGTERM)
+        try notify.waitFor({ $0.contains("STOPPING=1") }, after: t1)
+        XCTAssertEqual(agent.waitExit(timeout: 1.5), 0)
+        print("agent exit after SIGTERM: \(ms(Date().timeIntervalSince(t1)))")
+    }
+
+    func testServerStatusSummarisesTheFleet() throws {
+        let notify = try NotifySocket()
+        let server = try DaemonProcess("monitor-serverd", arguments: ["--config", try settingsFile()],
+                                       environment: ["NOTIFY_SOCKET": notify.path])
+        try notify.waitFor { $0.contains("READY=1") }
+        let a = try startAgent(node: "s2"), b = try startAgent(node: "s3")
+        try notify.waitFor { $0 == "STATUS=2 nodes: 2 alive" }
+        b.signal(SIGKILL)
+        _ = b.waitExit(timeout: 2)
+        try notify.waitFor({ $0 == "STATUS=2 nodes: 1 alive, 1 dead" }, timeout: 8)
+        a.signal(SIGTERM)
+        try notify.waitFor({ $0 == "STATUS=2 nodes: 1 left, 1 dead" }, timeout: 3)
+        server.signal(SIGTERM)
+        try notify.waitFor { $0.contains("STOPPING=1") }
+        XCTAssertEqual(server.waitExit(timeout: 2), 0)
+    }
+
+    func testAStuckWorkerThreadStopsTheWatchdogPets() throws {
+        let notify = try NotifySocket()
+        let agent = try DaemonProcess("monitor-agentd", arguments: ["--config", try settingsFile(node: "s4")],
+                                      environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000",
+                                                    "MONITOR_TEST_STALL_WORKER": "config watch"])
+        try notify.waitFor { $0.contains("READY=1") }
+        Thread.sleep(forTimeInterval: 2)
+        XCTAssertFalse(notify.all().contains("WATCHDOG=1"), "no pet while a thread is stuck")
+        try agent.waitForLine("not petting the watchdog: config watch")
+    }
+
+    func testSettingsErrorsExit78WithFileLineAndExpectation() throws {
+        let cases: [(String, String)] = [
+            ("[Agent]\nLeaseTTL=5\n", ":2: unknown key \"LeaseTTL\" in [Agent]; expected one of: NodeName, LeaseTTLSec"),
+            ("[Agent]\nLeaseTTLSec=abc\n", ":2: LeaseTTLSec=\"abc\": expected a whole number of seconds from 2 to 3600"),
+            ("[Etcd]\nEndpoints=ftp://x\n", ":2: Endpoints=\"ftp://x\": expected"),
+            ("[Nope]\n", ":1: unknown section \"Nope\""),
+        ]
+        for (index, (text, expected)) in cases.enumerated() {
+            let path = dir + "/bad\(index).conf"
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            for daemon in ["monitor-agentd", "monitor-serverd"] {
+                let p = try DaemonProcess(daemon, arguments: ["--config", path])
+                XCTAssertEqual(p.waitExit(timeout: 5), 78, "\(daemon) with \(text)")
+                Thread.sleep(forTimeInterval: 0.05)
+                XCTAssertTrue(p.output.contains(path + expected), "\(daemon) said: \(p.output)")
+                XCTAssertEqual(p.output.split(separator: "\n").count, 1, "one message")
+            }
+        }
+        let missing = try DaemonProcess("monitor-agentd", arguments: ["--config", dir + "/absent.conf"])
+        XCTAssertEqual(missing.waitExit(timeout: 5), 78)
+        XCTAssertTrue(missing.output.contains(dir + "/absent.conf"))
+    }
+
+    func testHelpAndVersionOnEveryExecutable() throws {
+        for name in ["monitor-agentd", "monitor-serverd", "monitorctl"] {
+            let help = try DaemonProcess(name, arguments: ["--help"])
+            XCTAssertEqual(help.waitExit(timeout: 5), 0)
+            Thread.sleep(forTimeInterval: 0.05)
+            XCTAssertTrue(help.output.contains("USAGE: \(name)"), "\(name) --help: \(help.output)")
+            let version = try DaemonProcess(name, arguments: ["--version"])
+            XCTAssertEqual(version.waitExit(timeout: 5), 0)
+            Thread.sleep(forTimeInterval: 0.05)
+            XCTAssertTrue(version.output.contains("0.1.0"))
+        }
+    }
+}

@@ -1,0 +1,342 @@
+# shellcheck shell=bash
+# Library of the end-to-end tests: sandboxed "nodes" that run a real systemd as PID 1
+# over a copy-on-write view of the host's root, each in its own network namespace
+# with a veth into a bridge, plus the helpers run.sh and demo.sh share.
+# Sourced, never run. Needs root. Nothing it starts outlives e2e_teardown, which the
+# caller installs as an EXIT trap (e2e_init does it).
+#
+# Layout of one run (E2E_ID = mon-e2e-<pid of the harness>):
+#   network namespaces  $E2E_ID-hub (bridge br0), $E2E_ID-<node> (eth0 = veth into br0)
+#   cgroup              /sys/fs/cgroup/unified/$E2E_ID-<node> (the node's cgroup root)
+#   temp dir            /tmp/$E2E_ID.XXXXXX/<node>/{upper,work,root,console.log}
+# The host's /etc, /usr and units are never written: every change a node makes lands
+# in its overlay's upper directory, deleted at teardown.
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+E2E_REPO=$(cd "$E2E_DIR/../.." && pwd)
+E2E_ID=mon-e2e-$$
+E2E_SUBNET=10.77.0
+E2E_TMP=
+E2E_NODES=()            # booted (or half-booted) nodes, in boot order
+declare -A E2E_IP=()    # node -> address on the bridge
+E2E_BG_PIDS=()          # host processes the harness started besides the nodes
+E2E_NETNS_CREATED=0     # whether /run/netns was created by us (removed if empty)
+E2E_CMD_TIMEOUT=${E2E_CMD_TIMEOUT:-60}
+
+E2E_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+# Units a sandboxed node must not run: they would touch the host's kernel state
+# (sysctls, binfmt, modules, udev, clock) or are useless in a sandbox.
+E2E_MASKED_UNITS=(
+    systemd-udevd.service systemd-udevd-control.socket systemd-udevd-kernel.socket
+    systemd-udev-trigger.service systemd-udev-settle.service
+    systemd-sysctl.service systemd-binfmt.service systemd-modules-load.service
+    proc-sys-fs-binfmt_misc.automount proc-sys-fs-binfmt_misc.mount
+    kmod-static-nodes.service systemd-random-seed.service systemd-pstore.service
+    systemd-timesyncd.service timers.target
+    sys-kernel-config.mount sys-kernel-debug.mount sys-kernel-tracing.mount
+    sys-fs-fuse-connections.mount
+)
+
+# ---------------------------------------------------------------------------
+# Output
+
+e2e_note() { printf '# %s\n' "$*"; }
+e2e_die() { printf 'Bail out! %s\n' "$*"; exit 1; }
+
+# Prints a command's output indented, for diagnostics and the demo.
+e2e_indent() { sed 's/^/    /'; }
+
+# ---------------------------------------------------------------------------
+# Set-up and teardown
+
+# e2e_require_root: exits 0 with a skip message when not root.
+e2e_require_root() {
+    if [ "$(id -u)" != 0 ]; then
+        echo "SKIP: the end-to-end tests boot real systemd in namespaces and need root" \
+             "(run: sudo make check); skipped, not failed."
+        echo "0 passed, 0 failed, 1 skipped"
+        exit 0
+    fi
+}
+
+# e2e_require_tools: every tool the harness needs, or a clear failure.
+e2e_require_tools() {
+    local missing=() t
+    for t in ip nsenter unshare setsid chroot jq timeout make etcd etcdctl \
+             systemd-analyze mount /lib/systemd/systemd; do
+        command -v "$t" >/dev/null 2>&1 || [ -x "$t" ] || missing+=("$t")
+    done
+    grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || missing+=(overlayfs)
+    [ -d /sys/fs/cgroup/unified ] || [ -f /sys/fs/cgroup/cgroup.controllers ] ||
+        missing+=("cgroup2 (/sys/fs/cgroup/unified)")
+    [ ${#missing[@]} -eq 0 ] || e2e_die "missing: ${missing[*]}"
+}
+
+# The cgroup2 directory under which nodes get their cgroup.
+e2e_cgroup2_root() {
+    if [ -d /sys/fs/cgroup/unified ]; then echo /sys/fs/cgroup/unified
+    else echo /sys/fs/cgroup; fi
+}
+
+# e2e_init: temp dir, traps, the hub namespace with its bridge.
+e2e_init() {
+    e2e_cleanup_stale
+    E2E_TMP=$(mktemp -d "/tmp/$E2E_ID.XXXXXX")
+    trap e2e_teardown EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM HUP
+    [ -d /run/netns ] || E2E_NETNS_CREATED=1
+    ip netns add "$E2E_ID-hub"
+    ip -n "$E2E_ID-hub" link set lo up
+    ip -n "$E2E_ID-hub" link add br0 type bridge
+    ip -n "$E2E_ID-hub" link set br0 up
+}
+
+# Leftovers of earlier runs whose harness process is gone (killed with SIGKILL, so its
+# trap never ran): their nodes, namespaces and cgroups. Only names with our prefix.
+e2e_cleanup_stale() {
+    local ns pid d cg
+    cg=$(e2e_cgroup2_root)
+    for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^mon-e2e-[0-9]*-' || true); do
+        pid=${ns#mon-e2e-}; pid=${pid%%-*}
+        kill -0 "$pid" 2>/dev/null && continue
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    for d in "$cg"/mon-e2e-*-*; do
+        [ -d "$d" ] || continue
+        pid=${d##*/mon-e2e-}; pid=${pid%%-*}
+        kill -0 "$pid" 2>/dev/null && continue
+        e2e_kill_cgroup "$d"
+        find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+    done
+    for d in /tmp/mon-e2e-*.*; do
+        [ -d "$d" ] || continue
+        pid=${d##*/mon-e2e-}; pid=${pid%%.*}
+        kill -0 "$pid" 2>/dev/null && continue
+        grep -q " $d/" /proc/self/mountinfo 2>/dev/null && continue
+        rm -rf --one-file-system "$d"
+    done
+}
+
+# Kills every process in a cgroup subtree (the kernel's cgroup.kill when available).
+e2e_kill_cgroup() {
+    local d=$1 f
+    [ -d "$d" ] || return 0
+    if [ -e "$d/cgroup.kill" ]; then
+        echo 1 >"$d/cgroup.kill" 2>/dev/null || true
+    else
+        for f in $(find "$d" -name cgroup.procs); do
+            xargs -r kill -KILL <"$f" 2>/dev/null || true
+        done
+    fi
+}
+
+# e2e_teardown: stops everything the harness started, in reverse order. Safe to call
+# twice and after any partial set-up.
+e2e_teardown() {
+    local rc=$? node pid i cg deadline
+    trap - EXIT INT TERM HUP
+    set +e
+    [ -n "${E2E_TMP:-}" ] || return "$rc"
+    for pid in "${E2E_BG_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+    # Orderly shutdown of every node first (in parallel), then a hard deadline.
+    for node in "${E2E_NODES[@]}"; do
+        pid=$(e2e_node_pid "$node" 2>/dev/null) || continue
+        timeout 10 nsenter -t "$pid" -a -r -w systemctl poweroff --no-block \
+            >/dev/null 2>&1 &
+    done
+    wait 2>/dev/null
+    deadline=$((SECONDS + 20))
+    for node in "${E2E_NODES[@]}"; do
+        pid=$(cat "$E2E_TMP/$node/systemd.pid" 2>/dev/null) || continue
+        while [ -d "/proc/$pid" ] && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+        if [ -d "/proc/$pid" ]; then
+            echo "# teardown: $node did not power off in time, killing it" >&2
+            kill -KILL "$pid" 2>/dev/null
+        fi
+    done
+    cg=$(e2e_cgroup2_root)
+    for node in "${E2E_NODES[@]}"; do
+        pid=$(cat "$E2E_TMP/$node/stage1.pid" 2>/dev/null) && kill -KILL "$pid" 2>/dev/null
+        e2e_kill_cgroup "$cg/$E2E_ID-$node"
+    done
+    sleep 0.2
+    for node in "${E2E_NODES[@]}"; do
+        for i in 1 2 3 4 5 6 7 8 9 10; do
+            [ -d "$cg/$E2E_ID-$node" ] || break
+            find "$cg/$E2E_ID-$node" -depth -type d -exec rmdir {} \; 2>/dev/null
+            [ -d "$cg/$E2E_ID-$node" ] && sleep 0.3
+        done
+        [ -d "$cg/$E2E_ID-$node" ] && echo "# teardown: could not remove cgroup $cg/$E2E_ID-$node" >&2
+        ip netns del "$E2E_ID-$node" 2>/dev/null
+    done
+    ip netns del "$E2E_ID-hub" 2>/dev/null
+    if [ "$E2E_NETNS_CREATED" = 1 ] && [ -d /run/netns ] && [ -z "$(ls -A /run/netns)" ]; then
+        umount /run/netns 2>/dev/null
+        rmdir /run/netns 2>/dev/null
+    fi
+    # The overlays were mounted only in the nodes' mount namespaces, gone with them.
+    if grep -q " $E2E_TMP/" /proc/self/mountinfo; then
+        echo "# teardown: $E2E_TMP still has mounts; left in place" >&2
+    else
+        rm -rf --one-file-system "$E2E_TMP"
+    fi
+    E2E_TMP=
+    return "$rc"
+}
+
+# ---------------------------------------------------------------------------
+# Nodes
+
+# e2e_plan NODE...: the cluster's nodes and their addresses ($E2E_SUBNET.10, .11, ...),
+# known before any boots so each node's /etc/hosts names them all.
+e2e_plan() {
+    local i=10 node
+    for node in "$@"; do E2E_IP[$node]=$E2E_SUBNET.$i; i=$((i + 1)); done
+}
+
+# e2e_node_boot NODE: creates the node's network namespace (its planned address on
+# eth0, a veth into the hub's bridge) and boots its systemd in the background;
+# e2e_node_wait waits for it.
+e2e_node_boot() {
+    local node=$1 ip d cg n
+    ip=${E2E_IP[$node]:?node $node is not in e2e_plan}
+    d=$E2E_TMP/$node
+    E2E_NODES+=("$node")
+
+    ip netns add "$E2E_ID-$node"
+    ip -n "$E2E_ID-hub" link add "v-$node" type veth peer name eth0 netns "$E2E_ID-$node"
+    ip -n "$E2E_ID-hub" link set "v-$node" master br0 up
+    ip -n "$E2E_ID-$node" link set lo up
+    ip -n "$E2E_ID-$node" addr add "$ip/24" dev eth0
+    ip -n "$E2E_ID-$node" link set eth0 up
+
+    mkdir -p "$d/upper/etc/systemd/system" "$d/upper/etc/systemd/journald.conf.d" \
+             "$d/work" "$d/root"
+    echo "$node" >"$d/upper/etc/hostname"
+    # A machine id of its own: its own journal, no copy-up of the host's journal files.
+    tr -d '-' </proc/sys/kernel/random/uuid >"$d/upper/etc/machine-id"
+    {
+        echo "127.0.0.1 localhost"
+        echo "::1 localhost ip6-localhost ip6-loopback"
+        for n in "${!E2E_IP[@]}"; do echo "${E2E_IP[$n]} $n"; done
+    } >"$d/upper/etc/hosts"
+    printf '[Journal]\nStorage=volatile\nReadKMsg=no\nRuntimeMaxUse=32M\n' \
+        >"$d/upper/etc/systemd/journald.conf.d/e2e.conf"
+    for n in "${E2E_MASKED_UNITS[@]}"; do
+        ln -sf /dev/null "$d/upper/etc/systemd/system/$n"
+    done
+
+    cg=$(e2e_cgroup2_root)/$E2E_ID-$node
+    mkdir -p "$cg"
+    setsid /bin/bash "$E2E_DIR/boot-node.sh" stage1 "$d" "$E2E_ID-$node" "$E2E_ID-$node" \
+        >"$d/console.log" 2>&1 </dev/null &
+}
+
+# e2e_node_pid NODE: host PID of the node's systemd (PID 1 of its PID namespace).
+e2e_node_pid() {
+    local d=$E2E_TMP/$1 s p
+    if [ -s "$d/systemd.pid" ]; then
+        p=$(cat "$d/systemd.pid")
+        [ -d "/proc/$p" ] && { echo "$p"; return 0; }
+        return 1
+    fi
+    [ -s "$d/stage1.pid" ] || return 1
+    s=$(cat "$d/stage1.pid")
+    p=$(cat "/proc/$s/task/$s/children" 2>/dev/null | awk '{print $1}')
+    [ -n "$p" ] && [ "$(cat "/proc/$p/comm" 2>/dev/null)" = systemd ] || return 1
+    echo "$p" >"$d/systemd.pid"
+    echo "$p"
+}
+
+# e2e_node_wait NODE [TIMEOUT]: waits until the node's systemd has booted.
+e2e_node_wait() {
+    local node=$1 t=${2:-60} deadline state
+    deadline=$((SECONDS + t))
+    until e2e_node_pid "$node" >/dev/null; do
+        if [ $SECONDS -ge $deadline ] || { [ -s "$E2E_TMP/$node/stage1.pid" ] &&
+               ! [ -d "/proc/$(cat "$E2E_TMP/$node/stage1.pid")" ]; }; then
+            e2e_note "$node: systemd did not start:"
+            e2e_indent <"$E2E_TMP/$node/console.log"
+            return 1
+        fi
+        sleep 0.1
+    done
+    state=$(e2e_exec_t $((deadline - SECONDS > 1 ? deadline - SECONDS : 1)) "$node" \
+            systemctl is-system-running --wait 2>/dev/null)
+    case $state in
+        running) return 0 ;;
+        degraded)
+            e2e_note "$node: boot degraded; failed units:"
+            e2e_exec "$node" systemctl --failed --no-legend | e2e_indent
+            return 0 ;;
+        *)  e2e_note "$node: boot did not finish (state '$state')"
+            e2e_indent <"$E2E_TMP/$node/console.log" | tail -20
+            return 1 ;;
+    esac
+}
+
+# e2e_exec NODE CMD...: runs CMD inside the node (its namespaces, root and cwd) with
+# a clean environment, bounded by E2E_CMD_TIMEOUT seconds.
+e2e_exec() { e2e_exec_t "$E2E_CMD_TIMEOUT" "$@"; }
+
+# e2e_exec_t SECONDS NODE CMD...
+e2e_exec_t() {
+    local t=$1 node=$2 pid
+    shift 2
+    pid=$(e2e_node_pid "$node") || { echo "e2e_exec: node $node is not running" >&2; return 125; }
+    timeout -k 5 $((t + 5)) nsenter -t "$pid" -a -r -w \
+        /usr/bin/env -i PATH="$E2E_PATH" LANG=C.UTF-8 HOME=/root TERM=dumb \
+        SYSTEMD_PAGER= SYSTEMD_COLORS=0 SYSTEMD_URLIFY=0 COLUMNS=160 \
+        /usr/bin/timeout -k 2 "$t" "$@"
+}
+
+# e2e_sh NODE 'shell code': the same through sh -c.
+e2e_sh() { local node=$1; shift; e2e_exec "$node" /bin/sh -c "$*"; }
+
+# ---------------------------------------------------------------------------
+# Network
+
+# e2e_link NODE up|down: the node's cable (its veth end in the hub).
+e2e_link() { ip -n "$E2E_ID-hub" link set "v-$1" "$2"; }
+
+# ---------------------------------------------------------------------------
+# Waiting and checks
+
+# e2e_wait_for SECONDS CMD...: polls CMD (every 0.25 s) until it succeeds; fails after
+# SECONDS.
+e2e_wait_for() {
+    local t=$1 deadline
+    shift
+    deadline=$(( $(date +%s%N) / 1000000 + t * 1000 ))
+    while :; do
+        "$@" >/dev/null 2>&1 && return 0
+        [ $(( $(date +%s%N) / 1000000 )) -lt "$deadline" ] || return 1
+        sleep 0.25
+    done
+}
+
+E2E_PASSED=0
+E2E_FAILED=0
+E2E_SKIPPED=0
+E2E_FAILURES=()
+
+e2e_ok() { E2E_PASSED=$((E2E_PASSED + 1)); echo "ok - $*"; }
+e2e_not_ok() { E2E_FAILED=$((E2E_FAILED + 1)); E2E_FAILURES+=("$*"); echo "not ok - $*"; }
+e2e_skip() { E2E_SKIPPED=$((E2E_SKIPPED + 1)); echo "ok - $* # SKIP"; }
+
+# e2e_check DESCRIPTION CMD...: one check line from CMD's exit status.
+e2e_check() {
+    local desc=$1
+    shift
+    if "$@"; then e2e_ok "$desc"; else e2e_not_ok "$desc"; fi
+}
+
+e2e_summary() {
+    local line="$E2E_PASSED passed, $E2E_FAILED failed"
+    [ "$E2E_SKIPPED" -gt 0 ] && line+=", $E2E_SKIPPED skipped"
+    echo "$line"
+    [ "$E2E_FAILED" -eq 0 ]
+}
