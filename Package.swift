@@ -43,8 +43,13 @@ let package = Package(
             "MonitorServer", "MonitorCore", "SystemdSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // monitorctl's commands, in a library so tests run them in-process.
+        .target(name: "MonitorCtlKit", dependencies: [
+            "MonitorCore", "EtcdClient", "MonitorMetrics",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "monitorctl", dependencies: [
-            "MonitorCore", "EtcdClient", "SystemdSupport",
+            "MonitorCtlKit", "MonitorCore", "EtcdClient", "SystemdSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Starts and stops real etcd members for tests; never linked into a daemon.
@@ -56,6 +61,9 @@ let package = Package(
             "SystemdSupport", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient", "EtcdTestSupport"]),
+        .testTarget(name: "MonitorctlTests", dependencies: [
+            "MonitorCtlKit", "MonitorCore", "EtcdClient", "EtcdTestSupport",
+        ]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "EtcdClient", "EtcdTestSupport", "MonitorCore", "SystemdSupport",
         ]),

@@ -92,7 +92,9 @@ public final class Agent {
                     stop()
                     return 0
                 case let .session(state):
-                    sessionChanged(state)
+                    // A (re-)registration put a value built before the config
+                    // watches may have applied anything: re-put at once.
+                    if sessionChanged(state) { nextRound = Date() }
                 case let .config(change):
                     if let change { configChanged(change); nextRound = Date() }
                     updateStatus()
@@ -162,7 +164,11 @@ public final class Agent {
         collector.prime(selection.metrics)
     }
 
-    private func sessionChanged(_ state: LeaseSession.State) {
+    /// Returns true when the node has just (re-)registered.
+    private func sessionChanged(_ state: LeaseSession.State) -> Bool {
+        let previous = sessionState
+        var registered = false
+        if case .alive = state { registered = true }
         sessionState = state
         switch state {
         case .connecting:
@@ -176,6 +182,7 @@ public final class Agent {
             registeredOnce = true
             lastLoggedReason = nil
             components?.revokeReplacedLease(logger: logger)
+            if case .alive = previous { registered = false }
         case let .unreachable(reason, _):
             // Once per state change, not once per retry.
             if reason != lastLoggedReason {
@@ -185,6 +192,7 @@ public final class Agent {
             }
         }
         updateStatus()
+        return registered
     }
 
     private func updateStatus() {

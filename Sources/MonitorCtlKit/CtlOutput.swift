@@ -1,0 +1,54 @@
+import Foundation
+
+/// Where monitorctl writes: standard output for results, standard error for
+/// errors and notes. Commands only see this protocol, so tests capture both.
+public protocol CtlOutput: AnyObject {
+    /// Writes `text` to standard output as is (callers add the newlines).
+    func write(_ text: String)
+    /// Writes `text` to standard error as is.
+    func writeError(_ text: String)
+}
+
+extension CtlOutput {
+    func line(_ text: String) { write(text + "\n") }
+    func errorLine(_ text: String) { writeError(text + "\n") }
+}
+
+/// The process's stdout and stderr, unbuffered (one write per call), so that
+/// `watch` lines reach a pipe at once.
+public final class StandardOutput: CtlOutput {
+    public init() {}
+
+    public func write(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
+    public func writeError(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+}
+
+/// Collects everything written, for tests. Safe to read from another thread
+/// while a command (e.g. `watch`) is still writing.
+public final class CapturedOutput: CtlOutput, @unchecked Sendable {
+    private let lock = NSLock()
+    private var outText = ""
+    private var errText = ""
+
+    public init() {}
+
+    public func write(_ text: String) {
+        lock.lock(); defer { lock.unlock() }
+        outText += text
+    }
+
+    public func writeError(_ text: String) {
+        lock.lock(); defer { lock.unlock() }
+        errText += text
+    }
+
+    public var stdout: String {
+        lock.lock(); defer { lock.unlock() }
+        return outText
+    }
+
+    public var stderr: String {
+        lock.lock(); defer { lock.unlock() }
+        return errText
+    }
+}

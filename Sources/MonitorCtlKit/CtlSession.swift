@@ -1,0 +1,108 @@
+import ArgumentParser
+import EtcdClient
+import Foundation
+import MonitorCore
+
+/// monitorctl's exit codes (documented in `monitorctl --help`).
+public enum CtlExitCode {
+    public static let success: Int32 = 0
+    /// A runtime error (etcd unreachable, unknown node, conflicting change), or for
+    /// `status`, a node that is dead or stale.
+    public static let failure: Int32 = 1
+    /// Bad usage or an invalid value on the command line or in an edited file.
+    public static let usage: Int32 = 2
+    /// The settings file could not be loaded (EX_CONFIG, like the daemons).
+    public static let settings: Int32 = CommandSupport.configExitCode
+}
+
+/// An error a command reports as one line, `monitorctl: <message>`, and exits with.
+struct CtlError: Error, CustomStringConvertible {
+    let message: String
+    let exitCode: Int32
+
+    static func usage(_ message: String) -> CtlError { CtlError(message: message, exitCode: CtlExitCode.usage) }
+    static func runtime(_ message: String) -> CtlError { CtlError(message: message, exitCode: CtlExitCode.failure) }
+
+    var description: String { message }
+}
+
+/// `--config` and `--endpoints`, accepted by every command.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Settings file (default \(Settings.defaultPath)); drop-ins are read from <path>.d/*.conf.",
+        valueName: "path"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("etcd client URLs, overriding [Etcd] Endpoints.",
+                                            valueName: "url[,url...]"))
+    var endpoints: String?
+}
+
+/// A command that talks to etcd; the runner loads settings and builds the session first.
+protocol CtlCommand: ParsableCommand {
+    var global: GlobalOptions { get }
+    func execute(_ session: CtlSession) throws -> Int32
+}
+
+/// What a command runs with: settings, one etcd client, the key layout, where to
+/// write, the environment and the clock. Owned by one command run.
+final class CtlSession {
+    let settings: Settings
+    let client: EtcdClient
+    let layout: KeyLayout
+    let output: CtlOutput
+    let environment: [String: String]
+    let now: () -> Double
+    /// Stops a running `watch` (signals in the binary, the test in tests).
+    let stopSignal: StopSignal
+    let installSignalHandlers: Bool
+    /// Test hook: runs before every compare-and-swap write, with the attempt number.
+    var beforeWrite: ((Int) -> Void)?
+
+    init(settings: Settings, output: CtlOutput, environment: [String: String], now: @escaping () -> Double,
+         stopSignal: StopSignal, installSignalHandlers: Bool, beforeWrite: ((Int) -> Void)?) {
+        self.settings = settings
+        self.client = EtcdClient(endpoints: settings.etcd.endpoints, requestTimeout: settings.etcd.requestTimeoutSec)
+        self.layout = KeyLayout(prefix: settings.etcd.keyPrefix)
+        self.output = output
+        self.environment = environment
+        self.now = now
+        self.stopSignal = stopSignal
+        self.installSignalHandlers = installSignalHandlers
+        self.beforeWrite = beforeWrite
+    }
+
+    /// Runs one etcd call; an EtcdError becomes a runtime error saying what we were
+    /// doing, which endpoint failed and why, e.g.
+    /// `reading /monitor/nodes/: etcd unreachable at http://10.0.0.5:2379 (Couldn't connect to server)`.
+    func etcd<T>(_ what: String, _ body: (EtcdClient) throws -> T) throws -> T {
+        do {
+            return try body(client)
+        } catch let error as EtcdError {
+            var message = "\(what): \(error)"
+            if case .unavailable = error, client.endpoints.count > 1 {
+                message += "; tried \(client.endpoints.joined(separator: ", "))"
+            }
+            throw CtlError.runtime(message)
+        }
+    }
+
+    /// The single stored value of `key`, or nil.
+    func get(_ key: String) throws -> KeyValue? {
+        try etcd("reading \(key)") { try $0.range(key).kvs.first }
+    }
+
+    /// Checks a NODE argument (or "default" when `allowDefault`) against the rule
+    /// for [Agent] NodeName, so that a key can never leave its prefix.
+    static func checkTarget(_ name: String, allowDefault: Bool) throws {
+        if allowDefault && name == "default" { return }
+        let allowed = name.unicodeScalars.allSatisfy { scalar in
+            scalar.isASCII && (("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar)
+                               || ("0"..."9").contains(scalar) || "._-".unicodeScalars.contains(scalar))
+        }
+        guard allowed, (1...64).contains(name.unicodeScalars.count) else {
+            throw CtlError.usage("invalid node name \"\(name)\": expected 1 to 64 characters of A-Z a-z 0-9 . _ -"
+                                 + (allowDefault ? " (or \"default\")" : ""))
+        }
+    }
+}

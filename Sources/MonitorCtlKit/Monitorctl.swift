@@ -1,0 +1,138 @@
+import ArgumentParser
+import EtcdClient
+import Foundation
+import MonitorCore
+
+/// The command tree. Parsing only: `MonitorctlRunner` executes.
+struct Monitorctl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "monitorctl",
+        abstract: "Inspect and configure the monitored fleet directly in etcd.",
+        discussion: """
+        Reads the same settings as the daemons (/etc/monitor/monitor.conf, [Etcd] and \
+        [Server] sections) and talks to etcd directly: it works whether or not \
+        monitor-serverd runs.
+
+        Exit codes: 0 success; 1 runtime error (etcd unreachable, unknown node, a \
+        conflicting change), and for `status`, any node dead or stale; 2 usage error \
+        or invalid value; 78 settings error.
+        """,
+        version: MonitorVersion.string,
+        subcommands: [StatusCommand.self, ConfigGroup.self, NodeGroup.self, WatchCommand.self])
+}
+
+struct ConfigGroup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Read and change agent configuration (<prefix>/config/<node> and <prefix>/config/default).",
+        discussion: """
+        A node's key overrides the default key field by field; fields neither sets \
+        take the built-in defaults (\(AgentConfig.default.summary)).
+        """,
+        subcommands: [ConfigGetCommand.self, ConfigSetCommand.self, ConfigEditCommand.self])
+}
+
+struct NodeGroup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Manage the node registry (<prefix>/nodes/<node>).",
+        subcommands: [NodeForgetCommand.self])
+}
+
+/// Runs one monitorctl invocation: parses the arguments, loads the settings,
+/// executes the command and turns every outcome into an exit code and at most a
+/// few lines on stderr (never a stack trace). The binary's `main` and the tests
+/// use it alike.
+public final class MonitorctlRunner {
+    private let output: CtlOutput
+    private let environment: [String: String]
+    private let now: () -> Double
+    private let installSignalHandlers: Bool
+    /// Stopping it ends a running `watch` (the binary stops it on SIGINT/SIGTERM).
+    public let stopSignal = StopSignal()
+    /// Test hook: runs before every compare-and-swap write of `config set`/`edit`
+    /// with the attempt number (1, 2, ...), e.g. to make a concurrent change.
+    public var beforeWrite: ((Int) -> Void)?
+
+    /// - Parameter installSignalHandlers: true in the binary: `watch` then stops on
+    ///   SIGINT, SIGTERM and SIGHUP. Tests leave it false and use `stopSignal`.
+    public init(output: CtlOutput, environment: [String: String] = ProcessInfo.processInfo.environment,
+                now: @escaping () -> Double = { Date().timeIntervalSince1970 }, installSignalHandlers: Bool = false) {
+        self.output = output
+        self.environment = environment
+        self.now = now
+        self.installSignalHandlers = installSignalHandlers
+    }
+
+    /// `arguments` without the program name. Returns the exit code.
+    public func run(_ arguments: [String]) -> Int32 {
+        let parsed: ParsableCommand
+        do {
+            parsed = try Monitorctl.parseAsRoot(arguments)
+        } catch {
+            return report(parseError: error)
+        }
+        if parsed is Monitorctl || parsed is ConfigGroup || parsed is NodeGroup {
+            // A group without its subcommand ("monitorctl", "monitorctl config").
+            output.writeError(Monitorctl.helpMessage(for: type(of: parsed)) + "\n")
+            return CtlExitCode.usage
+        }
+        guard let command = parsed as? CtlCommand else {
+            // ArgumentParser's own commands (`--help`, `help status`) end by throwing.
+            do {
+                var builtIn = parsed
+                try builtIn.run()
+                return CtlExitCode.success
+            } catch {
+                return report(parseError: error)
+            }
+        }
+        var settings: Settings
+        do {
+            settings = try Settings.load(path: command.global.config ?? Settings.defaultPath,
+                                         required: command.global.config != nil)
+        } catch {
+            output.errorLine("monitorctl: \(error)")
+            return CtlExitCode.settings
+        }
+        do {
+            if let endpoints = command.global.endpoints {
+                settings.etcd.endpoints = try Self.parseEndpoints(endpoints)
+            }
+            let session = CtlSession(settings: settings, output: output, environment: environment, now: now,
+                                     stopSignal: stopSignal, installSignalHandlers: installSignalHandlers,
+                                     beforeWrite: beforeWrite)
+            return try command.execute(session)
+        } catch let error as CtlError {
+            output.errorLine("monitorctl: \(error.message)")
+            return error.exitCode
+        } catch {
+            output.errorLine("monitorctl: \(error)")
+            return CtlExitCode.failure
+        }
+    }
+
+    /// Help and --version go to stdout with 0; every parse error to stderr with 2.
+    private func report(parseError error: Error) -> Int32 {
+        let message = Monitorctl.fullMessage(for: error)
+        if Monitorctl.exitCode(for: error) == .success {
+            output.write(message.hasSuffix("\n") ? message : message + "\n")
+            return CtlExitCode.success
+        }
+        output.writeError(message.hasSuffix("\n") ? message : message + "\n")
+        return CtlExitCode.usage
+    }
+
+    /// `--endpoints`, checked by the same rule as [Etcd] Endpoints.
+    static func parseEndpoints(_ text: String) throws -> [String] {
+        // An empty value would mean "the default" in a settings file; here it is a mistake.
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty, !text.contains(where: \.isNewline) else {
+            throw CtlError.usage("--endpoints: expected a comma-separated list of http:// or https:// URLs")
+        }
+        do {
+            return try Settings.parse("[Etcd]\nEndpoints=\(text)\n", file: "--endpoints").etcd.endpoints
+        } catch let error as SettingsError {
+            throw CtlError.usage("--endpoints: \(error.message)")
+        }
+    }
+}

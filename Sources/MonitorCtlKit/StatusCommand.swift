@@ -1,0 +1,62 @@
+import ArgumentParser
+import EtcdClient
+import MonitorCore
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json
+}
+
+/// `monitorctl status`: the fleet in two range reads (registry, heartbeats),
+/// never one request per node.
+struct StatusCommand: CtlCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show every node: state, since when, last seen, interval and latest metrics.",
+        discussion: """
+        States: alive (heartbeat present), stale (heartbeat present but no new round \
+        for [Server] StaleAfterRounds x interval: the agent's work loop hangs), stopped \
+        (clean stop), dead (registered, no heartbeat: crashed or unreachable). Ages use \
+        the heartbeat's own timestamp, so a clock skew between a node and this machine \
+        shifts them (and can make a node look stale). A "*" after the state marks a \
+        rejected config value, explained below the table.
+
+        -o json prints {"time", "summary", "stale_after_rounds", "counts": {"alive", \
+        "stale", "stopped", "dead"}, "nodes": [...]}; each node has "node", "state", \
+        "since", "last_seen" (unix seconds or null), "interval", "metrics" (by metric \
+        name), "memory_total_bytes", "memory_available_bytes", "config_error", \
+        "value_error", "hostname", "version", "heartbeat" and "registered" (booleans).
+
+        Exit code 1 when any node is dead or stale (for cron and alerting), 0 otherwise.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: [.short, .customLong("output")], help: "Output format: table or json.")
+    var output: OutputFormat = .table
+
+    func execute(_ session: CtlSession) throws -> Int32 {
+        let layout = session.layout
+        // Registry first: a node that starts between the two reads then shows
+        // alive (its heartbeat is read second), never falsely dead.
+        let registry = try session.etcd("reading \(layout.nodesPrefix)") {
+            try $0.range(layout.nodesPrefix, prefix: true)
+        }
+        let heartbeats = try session.etcd("reading \(layout.heartbeatPrefix)") {
+            try $0.range(layout.heartbeatPrefix, prefix: true)
+        }
+        let rules = FleetView.Rules(settings: session.settings.server)
+        let view = FleetView(heartbeatKVs: heartbeats.kvs, registryKVs: registry.kvs, layout: layout,
+                             now: session.now(), rules: rules)
+        switch output {
+        case .json:
+            session.output.write(StatusReport.json(view, staleAfterRounds: rules.staleAfterRounds))
+        case .table:
+            if view.nodes.isEmpty {
+                session.output.line("No nodes: nothing under \(layout.nodesPrefix) or \(layout.heartbeatPrefix).")
+            } else {
+                session.output.write(StatusReport.table(view))
+            }
+        }
+        return view.needsAttention ? CtlExitCode.failure : CtlExitCode.success
+    }
+}

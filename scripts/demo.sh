@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# make demo: a throwaway etcd on loopback, monitor-serverd and two agents, then
+# the lab's demonstration: both ALIVE, a live retune, a clean stop (LEFT) and a
+# crash (DEAD). Everything runs from a temp dir and is cleaned up on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-.build/release}
+export ETCDCTL_API=3 MONITOR_LOG=stderr
+WORK=$(mktemp -d /tmp/monitor-demo.XXXXXX)
+PIDS=()
+
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+    # Ask the kernel for a free port; fall back to a random high one.
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
+        || echo $((20000 + RANDOM % 20000))
+}
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+wait_for() { # wait_for FILE TEXT TIMEOUT_S
+    local deadline=$((SECONDS + $3))
+    until grep -q -- "$2" "$1" 2>/dev/null; do
+        [ $SECONDS -lt $deadline ] || { echo "timed out waiting for '$2' in $1"; exit 1; }
+        sleep 0.1
+    done
+}
+show() { grep -- "$2" "$1" | sed "s/^/   $3 /"; }
+
+CLIENT=$(free_port); PEER=$(free_port)
+ENDPOINT=http://127.0.0.1:$CLIENT
+ETCDCTL="etcdctl --endpoints=$ENDPOINT"
+
+step "etcd on $ENDPOINT (data in $WORK/etcd)"
+etcd --name demo --data-dir "$WORK/etcd" --listen-client-urls "$ENDPOINT" --advertise-client-urls "$ENDPOINT" \
+     --listen-peer-urls "http://127.0.0.1:$PEER" --initial-advertise-peer-urls "http://127.0.0.1:$PEER" \
+     --initial-cluster "demo=http://127.0.0.1:$PEER" --log-level error >"$WORK/etcd.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do $ETCDCTL endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
+$ETCDCTL endpoint health
+
+for name in server worker1 worker2; do
+    cat >"$WORK/$name.conf" <<CONF
+[Etcd]
+Endpoints=$ENDPOINT
+[Agent]
+NodeName=$([ "$name" = server ] || echo "$name")
+LeaseTTLSec=3
+CONF
+done
+
+step "initial config for worker1 (the lab's step 2)"
+$ETCDCTL put /monitor/config/worker1 '{"interval": 5, "metrics": ["cpu", "memory", "disk", "net"]}'
+
+step "monitor-serverd, then two agents"
+"$BIN/monitor-serverd" --config "$WORK/server.conf" 2>"$WORK/server.log" & PIDS+=($!); SERVER=$!
+wait_for "$WORK/server.log" "watching from" 10
+"$BIN/monitor-agentd" --config "$WORK/worker1.conf" 2>"$WORK/worker1.log" & PIDS+=($!); W1=$!
+"$BIN/monitor-agentd" --config "$WORK/worker2.conf" 2>"$WORK/worker2.log" & PIDS+=($!); W2=$!
+wait_for "$WORK/server.log" "node worker1 ALIVE" 10
+wait_for "$WORK/server.log" "node worker2 ALIVE" 10
+show "$WORK/server.log" "ALIVE" "[server]"
+show "$WORK/worker1.log" "registered\|config applied" "[worker1]"
+
+sleep 1.5
+step "the heartbeat values in etcd"
+$ETCDCTL get --prefix /monitor/heartbeat/ | sed 's/^/   /'
+if "$BIN/monitorctl" status --help >/dev/null 2>&1; then
+    step "monitorctl status"
+    "$BIN/monitorctl" --config "$WORK/server.conf" status | sed 's/^/   /' || true
+fi
+
+step "retune worker1 live: interval 2 s"
+T0=$(date +%s.%N)
+$ETCDCTL put /monitor/config/worker1 '{"interval": 2, "metrics": ["cpu", "memory"]}'
+wait_for "$WORK/worker1.log" "interval 5s -> 2s" 5
+show "$WORK/worker1.log" "interval 5s -> 2s" "[worker1]"
+echo "   worker1's heartbeat puts over the next 6 s (one per round):"
+timeout 6 $ETCDCTL watch /monitor/heartbeat/worker1 2>/dev/null \
+    | grep --line-buffered '"ts"' | while read -r line; do
+        printf '   %s  put, interval %s\n' "$(date +%T.%N | cut -c1-12)" "$(sed 's/.*"interval":\([0-9.]*\).*/\1/' <<<"$line")s"
+    done || true
+
+step "stop worker2 cleanly (SIGTERM): LEFT at once"
+T0=$(date +%s%N)
+kill -TERM "$W2"
+wait_for "$WORK/server.log" "node worker2 LEFT" 5
+echo "   seen by the server after $(( ($(date +%s%N) - T0) / 1000000 )) ms (polling this log every 100 ms)"
+show "$WORK/server.log" "LEFT" "[server]"
+
+step "kill worker1 (SIGKILL): DEAD once its 3 s lease expires"
+T0=$(date +%s%N)
+kill -KILL "$W1"
+wait "$W1" 2>/dev/null || true
+wait_for "$WORK/server.log" "node worker1 DEAD" 10
+echo "   seen by the server after $(( ($(date +%s%N) - T0) / 1000000 )) ms"
+show "$WORK/server.log" "DEAD" "[server]"
+if "$BIN/monitorctl" status --help >/dev/null 2>&1; then
+    step "monitorctl status"
+    "$BIN/monitorctl" --config "$WORK/server.conf" status | sed 's/^/   /' || true
+fi
+
+step "done: stopping the server and etcd, removing $WORK"
+kill -TERM "$SERVER"
