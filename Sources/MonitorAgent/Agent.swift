@@ -52,6 +52,8 @@ public final class Agent {
     private let sampleLock = NSLock()
     private var latestSample = MetricsSample(values: [:], memoryTotalBytes: nil, memoryAvailableBytes: nil, errors: [:])
     private var lastStatus = ""
+    /// What this start wrote to the registry; nil until written.
+    private var registryRecord: NodeRecord?
     /// Test hook: when set, the named worker stops beating (a stuck thread).
     private let stalledWorker = ProcessInfo.processInfo.environment["MONITOR_TEST_STALL_WORKER"]
 
@@ -181,6 +183,7 @@ public final class Agent {
             }
             registeredOnce = true
             lastLoggedReason = nil
+            if registryRecord == nil { writeRegistry() }
             components?.revokeReplacedLease(logger: logger)
             if case .alive = previous { registered = false }
         case let .unreachable(reason, _):
@@ -193,6 +196,22 @@ public final class Agent {
         }
         updateStatus()
         return registered
+    }
+
+    /// Registers the node in `<prefix>/nodes/<node>` (no lease): once per start,
+    /// so a node that dies stays known as dead. Retried at the next registration.
+    private func writeRegistry() {
+        guard let client = components?.workClient else { return }
+        let key = layout.registry(node)
+        do {
+            let previous = try client.range(key).kvs.first.flatMap { try? NodeRecord.parse($0.value) }
+            let record = NodeRecord.started(node: node, hostname: options.hostname, version: MonitorVersion.string,
+                                            at: Date().timeIntervalSince1970, previous: previous)
+            try client.put(key, value: record.encoded())
+            registryRecord = record
+        } catch {
+            logger.info("registry \(key) not written (\(error)); retrying at the next registration")
+        }
     }
 
     private func updateStatus() {
@@ -239,7 +258,8 @@ public final class Agent {
     private func stop() {
         notify { try SystemdNotifier.stopping() }
         notify { try SystemdNotifier.status("stopping") }
-        let revoked = components?.shutdown(markStopping: { [unowned self] in heartbeatValue(status: Heartbeat.stopping) }) ?? false
+        let revoked = components?.shutdown(registry: registryRecord.map { (layout.registry(node), $0.stopping(at: Date().timeIntervalSince1970).encoded()) },
+                                           markStopping: { [unowned self] in heartbeatValue(status: Heartbeat.stopping) }) ?? false
         logger.notice("stopped\(revoked ? ": heartbeat marked stopping, lease revoked" : " (etcd unreachable, lease left to expire)")",
                       metadata: ["node": "\(node)", "event": "STOPPED"])
     }
@@ -269,7 +289,9 @@ public final class Agent {
         var carried: Lease?
         if newNode != node {
             // The old name leaves cleanly: its key is marked and deleted now.
-            _ = components?.shutdown(markStopping: { [unowned self] in heartbeatValue(status: Heartbeat.stopping) })
+            _ = components?.shutdown(registry: registryRecord.map { (layout.registry(node), $0.stopping(at: Date().timeIntervalSince1970).encoded()) },
+                                     markStopping: { [unowned self] in heartbeatValue(status: Heartbeat.stopping) })
+            registryRecord = nil
         } else {
             // Same name: the new lease takes the key over, then the old lease goes.
             carried = components?.detach()

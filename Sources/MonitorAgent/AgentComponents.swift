@@ -58,13 +58,16 @@ final class AgentComponents {
         return session.currentLease
     }
 
-    /// Clean stop: threads down, heartbeat re-put with status "stopping" (so the
+    /// Clean stop: threads down, registry marked stopped, heartbeat re-put with status "stopping" (so the
     /// server reports LEFT, not DEAD), lease revoked (the key goes at once).
     /// Short timeouts keep the whole stop under a second when etcd is gone.
     /// Returns whether the lease was revoked.
-    func shutdown(markStopping: () -> [UInt8]) -> Bool {
-        guard let lease = detach() else { return false }
+    func shutdown(registry: (key: String, value: [UInt8])?, markStopping: () -> [UInt8]) -> Bool {
+        let lease = detach()
         let quick = EtcdClient(endpoints: settings.etcd.endpoints, requestTimeout: 0.25)
+        // The registry says "stopped" first: the server sees it before the delete.
+        if let registry { _ = try? quick.put(registry.key, value: registry.value) }
+        guard let lease else { return false }
         do {
             try quick.put(heartbeatKey, value: markStopping(), lease: lease.id)
             try quick.revoke(lease.id)

@@ -136,6 +136,13 @@ public struct FleetView: Equatable, Sendable {
     /// The moment the view describes (unix seconds).
     public let now: Double
 
+    /// A view of nodes whose states the caller already computed (the server,
+    /// which tracks transitions itself); sorted here by name.
+    public init(nodes: [Node], now: Double) {
+        self.nodes = nodes.sorted { $0.name < $1.name }
+        self.now = now
+    }
+
     /// - Parameters:
     ///   - heartbeats: present heartbeat keys by node name.
     ///   - registry: present registry keys by node name.

@@ -2,117 +2,223 @@ import EtcdClient
 import Foundation
 import MonitorCore
 
-/// The server's knowledge of every node, built from the heartbeat prefix: a full
-/// snapshot at start (and after compaction), then watch events in revision order.
-/// Pure logic, no I/O: feed it updates, get back the transitions to report. Each
-/// node moves between alive, left (clean stop) and dead (lease expired); a
-/// transition is reported once, never per heartbeat.
+/// The server's live knowledge of every node, fed by one watch over the whole key
+/// prefix (heartbeats and registry in one stream, so a clean stop's registry mark
+/// and heartbeat delete arrive in the order they were written). Pure logic, no
+/// I/O: feed it the snapshot, events and clock ticks; get back the transitions to
+/// report, each once. A node's state is computed by the shared `FleetView` rules
+/// (the same ones `monitorctl status` uses), with the server's own receive times
+/// as "last seen", so agents' clock skew cannot make a node stale.
 public struct FleetState: Sendable {
-    public enum NodeState: String, Sendable {
-        case alive, left, dead
-    }
-
-    public struct Node: Sendable {
-        public var name: String
-        public var state: NodeState
-        /// Unix seconds of the last state change.
-        public var since: Double
-        /// Unix seconds the server last saw a heartbeat put.
-        public var lastSeen: Double
-        /// The latest parsed value (nil when it did not parse).
-        public var heartbeat: Heartbeat?
-        /// Why the latest value did not parse; the node still counts as alive:
-        /// its lease is what proves it alive.
-        public var valueError: String?
-    }
-
     public enum Event: String, Sendable {
-        case alive = "ALIVE", left = "LEFT", dead = "DEAD"
+        case alive = "ALIVE", left = "LEFT", dead = "DEAD", stale = "STALE"
+        case cpuHigh = "CPU_HIGH", cpuOK = "CPU_OK", memoryHigh = "MEMORY_HIGH", memoryOK = "MEMORY_OK"
+
+        public var isStateChange: Bool { [.alive, .left, .dead, .stale].contains(self) }
     }
 
     public struct Transition: Equatable, Sendable {
         public var node: String
         public var event: Event
-        /// "first seen", "back", "clean stop", "lease expired", ...
+        /// "first seen", "back", "clean stop", "lease expired", "cpu 95.0% >= 90%", ...
         public var detail: String
+        /// The state after the transition.
+        public var state: FleetView.State
     }
 
-    public private(set) var nodes: [String: Node] = [:]
+    /// Health thresholds ([Server] CPUWarnPercent, MemoryWarnPercent). A warning is
+    /// cleared once the figure is `hysteresis` points below the threshold, so a
+    /// value hovering at the line does not flap.
+    public struct Thresholds: Sendable {
+        public var cpuPercent: Double
+        public var memoryPercent: Double
+        public var hysteresis: Double = 5
+
+        public init(cpuPercent: Double = 90, memoryPercent: Double = 90) {
+            self.cpuPercent = cpuPercent
+            self.memoryPercent = memoryPercent
+        }
+    }
+
+    struct Entry: Sendable {
+        var heartbeat: FleetView.HeartbeatInput?
+        var registry: FleetView.RegistryInput?
+        var lastSeen: Double?
+        /// The last heartbeat put said "stopping": its delete is a clean stop.
+        var stoppingMarked = false
+        var state: FleetView.State?
+        var since: Double = 0
+        var alerts: Set<Event> = []
+    }
+
+    private var entries: [String: Entry] = [:]
     private let layout: KeyLayout
+    private let rules: FleetView.Rules
+    private let thresholds: Thresholds
 
-    public init(layout: KeyLayout) {
+    public init(layout: KeyLayout, rules: FleetView.Rules = .init(), thresholds: Thresholds = .init()) {
         self.layout = layout
+        self.rules = rules
+        self.thresholds = thresholds
     }
 
-    /// The whole current state. Nodes alive before but absent now went away
-    /// while we were not watching: DEAD, or LEFT if their last value said stopping.
+    /// The whole current state under the prefix (at start, after compaction).
+    /// Nodes first learnt from it get their state without a transition unless
+    /// they are alive (ALIVE, first seen); known nodes change as usual.
     public mutating func apply(snapshot kvs: [KeyValue], now: Double) -> [Transition] {
-        var transitions: [Transition] = []
-        var present = Set<String>()
+        var heartbeats: [String: KeyValue] = [:], registry: [String: KeyValue] = [:]
         for kv in kvs {
-            guard let name = layout.node(fromHeartbeatKey: kv.key) else { continue }
-            present.insert(name)
-            transitions += put(name, value: kv.value, now: now)
+            if let name = layout.node(fromHeartbeatKey: kv.key) { heartbeats[name] = kv }
+            if let name = layout.node(fromRegistryKey: kv.key) { registry[name] = kv }
         }
-        for name in nodes.keys.sorted() where !present.contains(name) && nodes[name]?.state == .alive {
-            transitions += gone(name, previous: nil, now: now)
+        for name in Set(entries.keys).union(heartbeats.keys).union(registry.keys) {
+            var entry = entries[name] ?? Entry()
+            if let kv = heartbeats[name] {
+                entry.heartbeat = FleetView.HeartbeatInput(value: kv.value)
+                entry.stoppingMarked = entry.heartbeat?.heartbeat?.isStopping ?? false
+                entry.lastSeen = now
+            } else if entry.heartbeat != nil {
+                entry.stoppingMarked = entry.heartbeat?.heartbeat?.isStopping ?? false
+                entry.heartbeat = nil
+            }
+            entry.registry = registry[name].map { FleetView.RegistryInput(value: $0.value) }
+            entries[name] = entry
         }
-        return transitions
+        return reevaluate(Array(entries.keys), now: now, checkAlerts: Set(heartbeats.keys))
     }
 
     public mutating func apply(events: [WatchEvent], now: Double) -> [Transition] {
-        var transitions: [Transition] = []
+        var touched: [String] = [], puts = Set<String>()
         for event in events {
-            guard let name = layout.node(fromHeartbeatKey: event.kv.key) else { continue }
-            switch event.kind {
-            case .put: transitions += put(name, value: event.kv.value, now: now)
-            case .delete: transitions += gone(name, previous: event.previous?.value, now: now)
+            if let name = layout.node(fromHeartbeatKey: event.kv.key) {
+                var entry = entries[name] ?? Entry()
+                switch event.kind {
+                case .put:
+                    entry.heartbeat = FleetView.HeartbeatInput(value: event.kv.value)
+                    entry.stoppingMarked = entry.heartbeat?.heartbeat?.isStopping ?? false
+                    entry.lastSeen = now
+                    puts.insert(name)
+                case .delete:
+                    // prev_kv carries the stopping mark; our copy is the fallback.
+                    let last = event.previous.map { FleetView.HeartbeatInput(value: $0.value) } ?? entry.heartbeat
+                    entry.stoppingMarked = last?.heartbeat?.isStopping ?? entry.stoppingMarked
+                    entry.heartbeat = nil
+                }
+                entries[name] = entry
+                touched.append(name)
+            } else if let name = layout.node(fromRegistryKey: event.kv.key) {
+                var entry = entries[name] ?? Entry()
+                entry.registry = event.kind == .put ? FleetView.RegistryInput(value: event.kv.value) : nil
+                if entry.registry == nil && entry.heartbeat == nil {
+                    entries[name] = nil // forgotten by an operator
+                    continue
+                }
+                entries[name] = entry
+                touched.append(name)
             }
         }
-        return transitions
+        return reevaluate(touched, now: now, checkAlerts: puts)
     }
 
-    private mutating func put(_ name: String, value: [UInt8], now: Double) -> [Transition] {
-        var node = nodes[name] ?? Node(name: name, state: .dead, since: now, lastSeen: now)
-        let wasKnown = nodes[name] != nil
-        do {
-            node.heartbeat = try Heartbeat.parse(value)
-            node.valueError = nil
-        } catch {
-            node.heartbeat = nil
-            node.valueError = "\(error)"
+    /// Re-checks staleness at `now` (call at `nextDeadline()`).
+    public mutating func tick(now: Double) -> [Transition] {
+        reevaluate(Array(entries.keys), now: now, checkAlerts: [])
+    }
+
+    /// When the earliest alive node turns stale if nothing arrives: the server
+    /// sleeps until then instead of polling.
+    public func nextDeadline() -> Double? {
+        entries.values.compactMap { entry -> Double? in
+            guard entry.state == .alive, entry.heartbeat != nil, let seen = entry.lastSeen else { return nil }
+            return seen + rules.staleAfter(interval: entry.heartbeat?.heartbeat?.interval) + 0.001
+        }.min()
+    }
+
+    /// The view the CLI would compute, with the server's own last-seen times.
+    public func view(now: Double) -> FleetView {
+        var nodes: [FleetView.Node] = []
+        for name in entries.keys.sorted() {
+            nodes.append(node(name, now: now))
         }
-        node.lastSeen = now
+        return FleetView(nodes: nodes, now: now)
+    }
+
+    public var summary: String { view(now: Date().timeIntervalSince1970).summary }
+
+    public func state(of name: String) -> FleetView.State? { entries[name]?.state }
+
+    private func node(_ name: String, now: Double) -> FleetView.Node {
+        let entry = entries[name] ?? Entry()
+        var node = FleetView.node(name: name, heartbeat: entry.heartbeat, registry: entry.registry, now: now,
+                                  rules: rules, lastSeen: entry.lastSeen)
+        if entry.heartbeat == nil && entry.stoppingMarked { node.state = .stopped }
+        if let state = entry.state, state == node.state, entry.since > 0 { node.since = entry.since }
+        return node
+    }
+
+    private mutating func reevaluate(_ names: [String], now: Double, checkAlerts: Set<String>) -> [Transition] {
         var transitions: [Transition] = []
-        if node.state != .alive {
-            node.state = .alive
-            node.since = now
-            transitions.append(Transition(node: name, event: .alive, detail: wasKnown ? "back" : "first seen"))
+        for name in Set(names).sorted() {
+            guard var entry = entries[name] else { continue }
+            let computed = node(name, now: now)
+            let old = entry.state
+            if old != computed.state {
+                entry.state = computed.state
+                entry.since = now
+                if let event = Self.event(from: old, to: computed.state) {
+                    transitions.append(Transition(node: name, event: event,
+                                                  detail: Self.detail(from: old, to: computed.state),
+                                                  state: computed.state))
+                }
+            }
+            if checkAlerts.contains(name) {
+                transitions += alerts(&entry, name: name, metrics: computed.metrics, state: computed.state)
+            }
+            entries[name] = entry
         }
-        nodes[name] = node
         return transitions
     }
 
-    private mutating func gone(_ name: String, previous: [UInt8]?, now: Double) -> [Transition] {
-        guard var node = nodes[name], node.state == .alive else { return [] }
-        // The stopping mark is the last put before the revoke; prev_kv carries it,
-        // and our own copy is the fallback when etcd could not send it.
-        let last = previous.flatMap { try? Heartbeat.parse($0) } ?? node.heartbeat
-        let clean = last?.isStopping ?? false
-        node.state = clean ? .left : .dead
-        node.since = now
-        nodes[name] = node
-        return [Transition(node: name, event: clean ? .left : .dead, detail: clean ? "clean stop" : "lease expired")]
+    /// What a state change is called; nil when a node first learnt from the
+    /// registry is already dead or stopped (not news: it happened before).
+    private static func event(from old: FleetView.State?, to new: FleetView.State) -> Event? {
+        switch new {
+        case .alive: return .alive
+        case .stale: return .stale
+        case .dead: return old == nil ? nil : .dead
+        case .stopped: return old == nil ? nil : .left
+        }
     }
 
-    /// "3 nodes: 2 alive, 1 dead"
-    public var summary: String {
-        let counts = Dictionary(grouping: nodes.values, by: \.state).mapValues(\.count)
-        var parts: [String] = []
-        for state in [NodeState.alive, .left, .dead] {
-            if let n = counts[state], n > 0 { parts.append("\(n) \(state.rawValue)") }
+    private static func detail(from old: FleetView.State?, to new: FleetView.State) -> String {
+        switch (old, new) {
+        case (nil, .alive): return "first seen"
+        case (.stale?, .alive): return "rounds resumed"
+        case (_, .alive): return "back"
+        case (_, .stale): return "lease alive but no new round"
+        case (_, .dead): return "lease expired"
+        case (_, .stopped): return "clean stop"
         }
-        let total = nodes.count
-        return "\(total) node\(total == 1 ? "" : "s")" + (parts.isEmpty ? "" : ": " + parts.joined(separator: ", "))
+    }
+
+    private func alerts(_ entry: inout Entry, name: String, metrics: [String: Double],
+                        state: FleetView.State) -> [Transition] {
+        var out: [Transition] = []
+        let checks: [(String, Double, Event, Event)] = [
+            ("cpu", thresholds.cpuPercent, .cpuHigh, .cpuOK),
+            ("memory", thresholds.memoryPercent, .memoryHigh, .memoryOK),
+        ]
+        for (metric, limit, high, ok) in checks {
+            guard let value = metrics[metric] else { continue }
+            let figure = String(format: "%.1f%%", value), line = String(format: "%g%%", limit)
+            if value >= limit, !entry.alerts.contains(high) {
+                entry.alerts.insert(high)
+                out.append(Transition(node: name, event: high, detail: "\(metric) \(figure) >= \(line)", state: state))
+            } else if value < limit - thresholds.hysteresis, entry.alerts.contains(high) {
+                entry.alerts.remove(high)
+                out.append(Transition(node: name, event: ok, detail: "\(metric) back to \(figure)", state: state))
+            }
+        }
+        return out
     }
 }

@@ -43,11 +43,15 @@ public final class Server {
         self.settings = settings
         self.options = options
         self.logger = logger
-        fleet = FleetState(layout: KeyLayout(prefix: settings.etcd.keyPrefix))
+        fleet = Self.makeFleet(settings)
     }
 
-    /// The state as of now (for tests and the CLI's view).
-    public var nodes: [String: FleetState.Node] { fleet.nodes }
+    static func makeFleet(_ settings: Settings) -> FleetState {
+        FleetState(layout: KeyLayout(prefix: settings.etcd.keyPrefix),
+                   rules: FleetView.Rules(settings: settings.server),
+                   thresholds: .init(cpuPercent: settings.server.cpuWarnPercent,
+                                     memoryPercent: settings.server.memoryWarnPercent))
+    }
 
     public func run() -> Int32 {
         SignalListener.start { [mailbox] in mailbox.post(.signal($0)) }
@@ -55,15 +59,20 @@ public final class Server {
         startWatch()
         let watchdog = (try? WatchdogSettings.fromEnvironment()) ?? nil
         notify { try SystemdNotifier.ready() }
-        logger.info("monitor-serverd \(MonitorVersion.string) started, watching \(KeyLayout(prefix: settings.etcd.keyPrefix).heartbeatPrefix) on \(settings.etcd.endpoints.joined(separator: ","))",
+        logger.info("monitor-serverd \(MonitorVersion.string) started, watching \(settings.etcd.keyPrefix)/ on \(settings.etcd.endpoints.joined(separator: ","))",
                     metadata: ["event": "STARTED"])
         updateStatus()
         var nextPet = Date()
+        var nextSummary = summaryInterval.map { Date().addingTimeInterval($0) }
         while true {
             progress.beat(Self.mainLoop)
-            // Without a watchdog there is nothing to do until a message arrives.
-            let timeout = watchdog == nil ? 3600 : nextPet.timeIntervalSinceNow
-            if let message = mailbox.next(timeout: timeout) {
+            // Sleep until a message, the watchdog, the next summary, or the moment
+            // the first node would turn stale; nothing else wakes the server.
+            var wake = Date().addingTimeInterval(3600)
+            if watchdog != nil { wake = min(wake, nextPet) }
+            if let nextSummary { wake = min(wake, nextSummary) }
+            if let deadline = fleet.nextDeadline() { wake = min(wake, Date(timeIntervalSince1970: deadline)) }
+            if let message = mailbox.next(timeout: wake.timeIntervalSinceNow) {
                 switch message {
                 case let .signal(signal) where signal == SIGHUP:
                     reload()
@@ -75,6 +84,14 @@ public final class Server {
                 case let .watch(update):
                     handle(update)
                 }
+            }
+            if let deadline = fleet.nextDeadline(), Date().timeIntervalSince1970 >= deadline {
+                report(fleet.tick(now: Date().timeIntervalSince1970))
+                updateStatus()
+            }
+            if let due = nextSummary, Date() >= due {
+                logSummary()
+                nextSummary = summaryInterval.map { Date().addingTimeInterval($0) }
             }
             if let watchdog, Date() >= nextPet {
                 let stalled = progress.stalled(allowance: watchdog.petInterval)
@@ -95,7 +112,7 @@ public final class Server {
         switch update {
         case let .snapshot(kvs, revision):
             let transitions = fleet.apply(snapshot: kvs, now: now)
-            logger.info("read \(kvs.count) heartbeat\(kvs.count == 1 ? "" : "s") at revision \(revision); watching from \(revision + 1)",
+            logger.info("read \(kvs.count) key\(kvs.count == 1 ? "" : "s") under \(settings.etcd.keyPrefix)/ at revision \(revision); watching from \(revision + 1)",
                         metadata: ["event": "SYNCED"])
             synced = true
             report(transitions)
@@ -119,19 +136,35 @@ public final class Server {
     private func report(_ transitions: [FleetState.Transition]) {
         for t in transitions {
             var metadata: Logger.Metadata = [
-                "node": "\(t.node)", "event": "\(t.event.rawValue)",
-                "message_id": "\(TransitionMessageID.id(for: t.event))",
+                "node": "\(t.node)", "event": "\(t.event.rawValue)", "state": "\(t.state.rawValue)",
             ]
-            if let hb = fleet.nodes[t.node]?.heartbeat, !hb.hostname.isEmpty { metadata["hostname"] = "\(hb.hostname)" }
+            if let id = TransitionMessageID.id(for: t.event) { metadata["message_id"] = "\(id)" }
             let line = "node \(t.node) \(t.event.rawValue) (\(t.detail))"
             switch t.event {
-            case .alive, .left: logger.notice("\(line)", metadata: metadata)
-            case .dead: logger.warning("\(line)", metadata: metadata)
+            case .alive, .left, .cpuOK, .memoryOK: logger.notice("\(line)", metadata: metadata)
+            case .dead, .stale, .cpuHigh, .memoryHigh: logger.warning("\(line)", metadata: metadata)
             }
-            if let error = fleet.nodes[t.node]?.valueError, t.event == .alive {
-                logger.warning("node \(t.node): heartbeat value unreadable: \(error)", metadata: ["node": "\(t.node)"])
+            if t.event == .alive, let error = fleet.view(now: Date().timeIntervalSince1970)[t.node]?.valueError {
+                logger.warning("node \(t.node): \(error)", metadata: ["node": "\(t.node)", "event": "BAD_VALUE"])
             }
         }
+    }
+
+    private var summaryInterval: Double? {
+        settings.server.summaryIntervalSec > 0 ? Double(settings.server.summaryIntervalSec) : nil
+    }
+
+    /// The periodic one-line fleet summary, with the busiest nodes.
+    private func logSummary() {
+        let view = fleet.view(now: Date().timeIntervalSince1970)
+        var line = "fleet: \(view.summary)"
+        for metric in ["cpu", "memory"] {
+            if let top = view.nodes.filter({ $0.state == .alive }).compactMap({ n in n.metrics[metric].map { (n.name, $0) } })
+                .max(by: { $0.1 < $1.1 }) {
+                line += String(format: "; highest %@ %.1f%% (%@)", metric, top.1, top.0)
+            }
+        }
+        logger.info("\(line)", metadata: ["event": "SUMMARY"])
     }
 
     private func updateStatus() {
@@ -146,7 +179,8 @@ public final class Server {
     private func startWatch() {
         let layout = KeyLayout(prefix: settings.etcd.keyPrefix)
         let client = EtcdClient(endpoints: settings.etcd.endpoints, requestTimeout: settings.etcd.requestTimeoutSec)
-        let w = ResumableWatch(client: client, key: layout.heartbeatPrefix, prefix: true)
+        // One watch over the whole prefix: heartbeats and registry in one ordered stream.
+        let w = ResumableWatch(client: client, key: layout.prefix + "/", prefix: true)
         progress.register(Self.watchWorker)
         let thread = WorkerThread(name: Self.watchWorker) { [mailbox, progress] in
             w.run(onIdle: { progress.beat(Self.watchWorker) }) { update in
@@ -182,7 +216,7 @@ public final class Server {
         if etcdChanged {
             logger.notice("settings reloaded; reconnecting to etcd \(new.etcd.endpoints.joined(separator: ","))", metadata: ["event": "RELOADED"])
             stopWatch()
-            fleet = FleetState(layout: KeyLayout(prefix: new.etcd.keyPrefix))
+            fleet = Self.makeFleet(new)
             synced = false
             startWatch()
         } else {

@@ -112,7 +112,7 @@ final class AgentServerTests: DaemonTestCase {
         try server.waitForLine("node lab1 ALIVE")
         try client.put("\(prefix)/heartbeat/junk", "not json at all", lease: lease.id)
         try server.waitForLine("node junk ALIVE")
-        try server.waitForLine("heartbeat value unreadable")
+        try server.waitForLine("event=BAD_VALUE")
         try client.revoke(lease.id)
         try server.waitForLine("node lab1 DEAD")
         XCTAssertNil(server.waitExit(timeout: 0.1), "bad data never stops the server")

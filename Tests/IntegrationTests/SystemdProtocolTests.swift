@@ -45,7 +45,7 @@ final class SystemdProtocolTests: DaemonTestCase {
         _ = b.waitExit(timeout: 2)
         try notify.waitFor({ $0 == "STATUS=2 nodes: 1 alive, 1 dead" }, timeout: 8)
         a.signal(SIGTERM)
-        try notify.waitFor({ $0 == "STATUS=2 nodes: 1 left, 1 dead" }, timeout: 3)
+        try notify.waitFor({ $0 == "STATUS=2 nodes: 1 stopped, 1 dead" }, timeout: 3)
         server.signal(SIGTERM)
         try notify.waitFor { $0.contains("STOPPING=1") }
         XCTAssertEqual(server.waitExit(timeout: 2), 0)
