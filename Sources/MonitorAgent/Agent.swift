@@ -177,13 +177,13 @@ public final class Agent {
             break
         case let .alive(lease):
             let id = LeaseSession.hex(lease.id)
+            if registryRecord == nil { writeRegistry() }
             if !registeredOnce || lastLoggedReason != nil {
                 logger.notice("\(registeredOnce ? "re-registered" : "registered") as node \(node): lease \(id) (TTL \(lease.ttl)s), heartbeat \(layout.heartbeat(node))",
                               metadata: ["node": "\(node)", "event": "REGISTERED", "lease_id": "\(id)"])
             }
             registeredOnce = true
             lastLoggedReason = nil
-            if registryRecord == nil { writeRegistry() }
             components?.revokeReplacedLease(logger: logger)
             if case .alive = previous { registered = false }
         case let .unreachable(reason, _):

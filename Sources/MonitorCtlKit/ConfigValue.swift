@@ -93,8 +93,10 @@ enum ConfigValue {
         return [UInt8](data)
     }
 
+    /// Same content: compared by canonical encoding, so a number parsed from JSON
+    /// and the same number typed on the command line compare equal.
     static func isSame(_ a: [String: Any], _ b: [String: Any]) -> Bool {
-        NSDictionary(dictionary: a).isEqual(to: b)
+        encode(a) == encode(b)
     }
 
     /// What a node runs with: built-in defaults, then the default key, then the

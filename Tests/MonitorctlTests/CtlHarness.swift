@@ -47,14 +47,14 @@ final class CtlHarness {
     /// The member's count of successful Range calls (its Prometheus /metrics).
     func rangeCount() throws -> Int {
         let url = URL(string: cluster.endpoints[0] + "/metrics")!
-        var text: String?
+        let body = Locked<String?>(nil)
         let done = DispatchSemaphore(value: 0)
         URLSession.shared.dataTask(with: url) { data, _, _ in
-            text = data.map { String(decoding: $0, as: UTF8.self) }
+            body.set(data.map { String(decoding: $0, as: UTF8.self) })
             done.signal()
         }.resume()
         _ = done.wait(timeout: .now() + 10)
-        let line = try XCTUnwrap(text?.split(separator: "\n").first {
+        let line = try XCTUnwrap(body.value?.split(separator: "\n").first {
             $0.hasPrefix("grpc_server_handled_total{") && $0.contains(#"grpc_code="OK""#)
                 && $0.contains(#"grpc_method="Range""#)
         }, "Range counter in /metrics")
@@ -130,5 +130,23 @@ func tableRows(_ text: String) -> [[String]] {
     text.split(separator: "\n").map { line in
         line.replacingOccurrences(of: #" {3,}"#, with: "\t", options: .regularExpression)
             .split(separator: "\t").map(String.init)
+    }
+}
+
+/// A value shared with another thread, behind a lock.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+
+    init(_ value: Value) { stored = value }
+
+    var value: Value {
+        lock.lock(); defer { lock.unlock() }
+        return stored
+    }
+
+    func set(_ value: Value) {
+        lock.lock(); defer { lock.unlock() }
+        stored = value
     }
 }

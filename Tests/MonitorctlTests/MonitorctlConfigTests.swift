@@ -114,7 +114,7 @@ final class MonitorctlConfigTests: XCTestCase {
         let result = fleet.run(["config", "set", "worker1", "metrics=cpu"], beforeWrite: { attempt in
             attempts.append(attempt)
             // Someone else changes the interval between our read and our write.
-            if attempt == 1 { try? self.fleet.client.put(self.key, #"{"interval": 7, "owner": "ops"}"#) }
+            if attempt == 1 { _ = try? self.fleet.client.put(self.key, #"{"interval": 7, "owner": "ops"}"#) }
         })
         XCTAssertEqual(result.code, 0, result.stderr)
         XCTAssertEqual(attempts, [1, 2], "the first compare-and-swap lost and was retried")
@@ -125,7 +125,7 @@ final class MonitorctlConfigTests: XCTestCase {
         var n = 0
         let result = fleet.run(["config", "set", "worker1", "interval=2"], beforeWrite: { _ in
             n += 1
-            try? self.fleet.client.put(self.key, #"{"interval": \#(30 + n)}"#)
+            _ = try? self.fleet.client.put(self.key, #"{"interval": \#(30 + n)}"#)
         })
         XCTAssertEqual(result.code, 1)
         XCTAssertEqual(result.stderr, "monitorctl: \(key) kept changing during 5 attempts; nothing written\n")
@@ -228,7 +228,7 @@ final class MonitorctlConfigTests: XCTestCase {
         let revision = try fleet.client.put(key, #"{"interval": 10}"#)
         let (environment, _) = try editor(writing: #"{"interval": 3}"#)
         let result = fleet.run(["config", "edit", "worker1"], environment: environment, beforeWrite: { _ in
-            try? self.fleet.client.put(self.key, #"{"interval": 20}"#)
+            _ = try? self.fleet.client.put(self.key, #"{"interval": 20}"#)
         })
         XCTAssertEqual(result.code, 1)
         XCTAssertTrue(result.stderr.hasPrefix("monitorctl: \(key) changed while you were editing (mod revision \(revision) -> "),

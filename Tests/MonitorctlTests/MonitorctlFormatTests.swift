@@ -25,7 +25,7 @@ final class MonitorctlFormatTests: XCTestCase {
         XCTAssertEqual(HumanFormat.percent(12.345), "12.3%")
         XCTAssertEqual(HumanFormat.interval(10), "10s")
         XCTAssertEqual(HumanFormat.interval(2.5), "2.5s")
-        XCTAssertEqual(HumanFormat.timestamp(1_795_000_000.9), "2026-11-18T21:46:40Z")
+        XCTAssertEqual(HumanFormat.timestamp(1_795_000_000.9), "2026-11-18T11:06:40Z")
     }
 
     func testTable() {

@@ -69,10 +69,10 @@ final class MonitorctlNodeWatchTests: XCTestCase {
         let output = CapturedOutput()
         let runner = MonitorctlRunner(output: output, now: { 1_795_000_000 })
         let finished = expectation(description: "watch returned")
-        var code: Int32 = -1
+        let code = Locked<Int32>(-1)
         let arguments = ["watch", "--config", fleet.configPath]
         Thread.detachNewThread {
-            code = runner.run(arguments)
+            code.set(runner.run(arguments))
             finished.fulfill()
         }
         try waitFor(output, "early ALIVE")
@@ -89,12 +89,12 @@ final class MonitorctlNodeWatchTests: XCTestCase {
 
         runner.stopSignal.stop()
         wait(for: [finished], timeout: 5)
-        XCTAssertEqual(code, 0)
+        XCTAssertEqual(code.value, 0)
         XCTAssertEqual(output.stdout, """
-            2026-11-18T21:46:40Z early ALIVE
-            2026-11-18T21:46:40Z w1 ALIVE
-            2026-11-18T21:46:40Z w1 LEFT
-            2026-11-18T21:46:40Z early DEAD
+            2026-11-18T11:06:40Z early ALIVE
+            2026-11-18T11:06:40Z w1 ALIVE
+            2026-11-18T11:06:40Z w1 LEFT
+            2026-11-18T11:06:40Z early DEAD
 
             """)
         XCTAssertTrue(output.stderr.hasPrefix("monitorctl: watching \(fleet.layout.heartbeatPrefix) from revision "),
