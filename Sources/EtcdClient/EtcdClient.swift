@@ -109,6 +109,19 @@ public final class EtcdClient: @unchecked Sendable {
         _ = try call("/v3/lease/revoke", ["ID": String(id)], leaseID: id)
     }
 
+    // MARK: Maintenance
+
+    /// Member ID and the leader it knows, from one specific endpoint (not failed
+    /// over): how tests and operators find the leader to kill.
+    public func memberStatus(endpoint: String) throws -> (member: UInt64, leader: UInt64) {
+        lock.lock(); defer { lock.unlock() }
+        let reply = try once(endpoint + "/v3/maintenance/status", JSONValue.encode([:]), endpoint: endpoint, leaseID: nil)
+        let header = reply["header"] as? [String: Any] ?? [:]
+        // Unsigned and often above Int64.max: parse as UInt64 from the string.
+        func u64(_ any: Any?) -> UInt64 { (any as? String).flatMap { UInt64($0) } ?? (any as? NSNumber)?.uint64Value ?? 0 }
+        return (u64(header["member_id"]), u64(reply["leader"]))
+    }
+
     // MARK: Transport
 
     /// POSTs to each endpoint in turn from the preferred one until one answers.
@@ -144,9 +157,7 @@ public final class EtcdClient: @unchecked Sendable {
             throw EtcdError.malformedResponse("HTTP \(status) from \(endpoint) with a body that is not a JSON object")
         }
         if status != 200 || (object["code"] != nil && object["message"] != nil && object["header"] == nil) {
-            let code = Int(JSONValue.int64(object["code"]) ?? 2)
-            let message = object["message"] as? String ?? object["error"] as? String ?? "HTTP \(status)"
-            throw EtcdError.fromGateway(code: code, message: message, endpoint: endpoint, leaseID: leaseID)
+            throw EtcdError.fromGatewayBody(object, status: status, endpoint: endpoint, leaseID: leaseID)
         }
         return object
     }

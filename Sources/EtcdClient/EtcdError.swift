@@ -57,6 +57,15 @@ public enum EtcdError: Error, Equatable, CustomStringConvertible, Sendable {
         static let unauthenticated = 16
     }
 
+    /// Classifies any gateway error body: top-level `{"code","message"}` (unary
+    /// calls) or the stream form `{"error":{"grpc_code","message"}}`.
+    static func fromGatewayBody(_ object: [String: Any], status: Int, endpoint: String, leaseID: Int64?) -> EtcdError {
+        let body = object["error"] as? [String: Any] ?? object
+        let code = Int(JSONValue.int64(body["code"]) ?? JSONValue.int64(body["grpc_code"]) ?? (status == 503 ? 14 : 2))
+        let message = body["message"] as? String ?? object["error"] as? String ?? "HTTP \(status)"
+        return fromGateway(code: code, message: message, endpoint: endpoint, leaseID: leaseID)
+    }
+
     /// Classifies a gateway error body (`{"error","code","message"}` on 3.4/3.5,
     /// `{"code","message"}` on 3.6).
     static func fromGateway(code: Int, message: String, endpoint: String, leaseID: Int64?) -> EtcdError {

@@ -73,7 +73,7 @@ public final class ResumableWatch: @unchecked Sendable {
                 let delay = backoff.next()
                 handler(.disconnected(.unavailable(endpoint: currentEndpoint, reason: "stream ended"), retryIn: delay))
                 rotateEndpoint()
-                if stopSignal.wait(delay) { break }
+                if waitBeating(delay, onIdle: onIdle) { break }
             } catch EtcdError.cancelled {
                 break
             } catch let EtcdError.compacted(revision) {
@@ -86,8 +86,20 @@ public final class ResumableWatch: @unchecked Sendable {
                 let delay = backoff.next()
                 handler(.disconnected(etcdError, retryIn: delay))
                 rotateEndpoint()
-                if stopSignal.wait(delay) { break }
+                if waitBeating(delay, onIdle: onIdle) { break }
             }
+        }
+    }
+
+    /// Backoff wait in slices of `tick`, calling `onIdle` between them: waiting
+    /// for etcd is progress, not a stuck thread. Returns true when stopped.
+    private func waitBeating(_ seconds: Double, onIdle: () -> Void) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            let left = deadline.timeIntervalSinceNow
+            if left <= 0 { return stopSignal.isStopped }
+            if stopSignal.wait(min(left, tick)) { return true }
+            onIdle()
         }
     }
 

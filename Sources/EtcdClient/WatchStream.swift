@@ -142,9 +142,7 @@ public final class WatchStream: @unchecked Sendable {
         let status = easy.responseCode
         if status != 200 {
             if let object = JSONValue.decodeObject(received.bytes) {
-                let code = Int(JSONValue.int64(object["code"]) ?? 14)
-                let message = object["message"] as? String ?? object["error"] as? String ?? "HTTP \(status)"
-                throw EtcdError.fromGateway(code: code, message: message, endpoint: endpoint, leaseID: nil)
+                throw EtcdError.fromGatewayBody(object, status: status, endpoint: endpoint, leaseID: nil)
             }
             throw EtcdError.unavailable(endpoint: endpoint, reason: "HTTP \(status)")
         }

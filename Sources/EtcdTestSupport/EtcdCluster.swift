@@ -139,3 +139,22 @@ public enum EtcdClusterError: Error, CustomStringConvertible {
         switch self { case let .notReady(why): return "etcd did not become ready: \(why)" }
     }
 }
+
+extension EtcdCluster {
+    /// Index of the member that is leader now, asking the live members.
+    public func leaderIndex() throws -> Int {
+        let client = EtcdClient(endpoints: endpoints, requestTimeout: 1)
+        var ids: [Int: UInt64] = [:]
+        var leader: UInt64 = 0
+        for (i, m) in members.enumerated() where m.process != nil {
+            if let status = try? client.memberStatus(endpoint: m.clientURL) {
+                ids[i] = status.member
+                if status.leader != 0 { leader = status.leader }
+            }
+        }
+        guard let index = ids.first(where: { $0.value == leader })?.key else {
+            throw EtcdClusterError.notReady("no leader among \(ids.count) live members")
+        }
+        return index
+    }
+}

@@ -232,6 +232,8 @@ public final class Agent {
     }
 
     private func pet(_ watchdog: WatchdogSettings) {
+        // Reaching this check is the work loop's own progress.
+        progress.beat(Self.workLoop)
         var stalled = progress.stalled(allowance: watchdog.petInterval)
         if let stalledWorker, progress.workers.contains(stalledWorker) { stalled.append(stalledWorker) }
         if stalled.isEmpty {

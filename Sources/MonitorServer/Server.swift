@@ -94,6 +94,7 @@ public final class Server {
                 nextSummary = summaryInterval.map { Date().addingTimeInterval($0) }
             }
             if let watchdog, Date() >= nextPet {
+                progress.beat(Self.mainLoop) // reaching this check is the main loop's progress
                 let stalled = progress.stalled(allowance: watchdog.petInterval)
                 if stalled.isEmpty {
                     notify { try SystemdNotifier.watchdog() }

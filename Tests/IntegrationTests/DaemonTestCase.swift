@@ -58,13 +58,14 @@ class DaemonTestCase: XCTestCase {
         return path
     }
 
-    func startAgent(node: String, ttl: Int = 3, environment: [String: String] = [:]) throws -> DaemonProcess {
-        try DaemonProcess("monitor-agentd", arguments: ["--config", try settingsFile(node: node, ttl: ttl)],
+    func startAgent(node: String, ttl: Int = 3, endpoints: [String]? = nil,
+                    environment: [String: String] = [:]) throws -> DaemonProcess {
+        try DaemonProcess("monitor-agentd", arguments: ["--config", try settingsFile(node: node, ttl: ttl, endpoints: endpoints)],
                           environment: environment)
     }
 
-    func startServer(environment: [String: String] = [:]) throws -> DaemonProcess {
-        let server = try DaemonProcess("monitor-serverd", arguments: ["--config", try settingsFile()],
+    func startServer(endpoints: [String]? = nil, environment: [String: String] = [:]) throws -> DaemonProcess {
+        let server = try DaemonProcess("monitor-serverd", arguments: ["--config", try settingsFile(endpoints: endpoints)],
                                        environment: environment)
         try server.waitForLine("watching from")
         return server
@@ -72,6 +73,16 @@ class DaemonTestCase: XCTestCase {
 
     func heartbeat(_ node: String) throws -> KeyValue? {
         try client.range("\(prefix)/heartbeat/\(node)").kvs.first
+    }
+
+    /// CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat.
+    func cpuSeconds(_ p: DaemonProcess) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(p.process.processIdentifier)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return 0 }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // After the command: state is field 3, utime 14 and stime 15 (1-based).
+        let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     func ms(_ seconds: Double) -> String { String(format: "%.1f ms", seconds * 1000) }

@@ -155,6 +155,13 @@ final class FleetViewTests: XCTestCase {
         XCTAssertEqual(view.now, now)
     }
 
+    func testViewOfPrecomputedNodesIsSorted() {
+        let view = FleetView(nodes: [FleetView.Node(name: "b", state: .dead), FleetView.Node(name: "a", state: .alive)],
+                             now: now)
+        XCTAssertEqual(view.nodes.map(\.name), ["a", "b"])
+        XCTAssertEqual(view.summary, "2 nodes: 1 alive, 1 dead")
+    }
+
     func testSummaryWording() {
         func view(_ states: [String: String]) -> FleetView {
             var heartbeats: [String: FleetView.HeartbeatInput] = [:]
