@@ -31,7 +31,7 @@ public struct AgentConfig: Equatable, Sendable {
 
     /// "10s", "1.5s".
     public static func format(seconds: Double) -> String {
-        seconds == seconds.rounded() ? "\(Int64(seconds))s" : "\(seconds)s"
+        Int64(exactly: seconds).map { "\($0)s" } ?? "\(seconds)s"
     }
 
     /// One line that says what changed, e.g. "interval 10s -> 2s, metrics [cpu] -> [cpu, memory]".
@@ -87,7 +87,7 @@ public struct AgentConfigPatch: Equatable, Sendable {
     /// The JSON this patch stands for (only the fields it sets).
     public func encoded() -> [UInt8] {
         var dict: [String: Any] = [:]
-        if let interval { dict["interval"] = interval == interval.rounded() ? Int64(interval) as Any : interval as Any }
+        if let interval { dict["interval"] = Int64(exactly: interval).map { $0 as Any } ?? interval as Any }
         if let metrics { dict["metrics"] = metrics }
         let data = (try? JSONSerialization.data(withJSONObject: dict, options: [.sortedKeys])) ?? Data("{}".utf8)
         return [UInt8](data)

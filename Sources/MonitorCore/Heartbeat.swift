@@ -44,7 +44,7 @@ public struct Heartbeat: Equatable, Sendable {
 
     public func encoded() -> [UInt8] {
         var dict: [String: Any] = ["status": status, "ts": ts, "hostname": hostname]
-        if let interval { dict["interval"] = interval == interval.rounded() ? Int64(interval) as Any : interval as Any }
+        if let interval { dict["interval"] = Int64(exactly: interval).map { $0 as Any } ?? interval as Any }
         if let node { dict["node"] = node }
         if let version { dict["version"] = version }
         if let seq { dict["seq"] = seq }
@@ -74,7 +74,7 @@ public struct Heartbeat: Equatable, Sendable {
         hb.interval = number(dict["interval"])
         hb.node = dict["node"] as? String
         hb.version = dict["version"] as? String
-        hb.seq = number(dict["seq"]).map { Int64(clamping: Int($0)) }
+        hb.seq = number(dict["seq"]).flatMap { Int64(exactly: $0.rounded()) }
         if let metrics = dict["metrics"] as? [String: Any] {
             var figures: [String: Double] = [:]
             for (name, value) in metrics { if let v = number(value), v.isFinite { figures[name] = v } }

@@ -6,7 +6,8 @@ enum HumanFormat {
 
     /// "12s", "3m", "5h", "4d" (whole units, rounded down, like kubectl's AGE).
     static func duration(_ seconds: Double) -> String {
-        let s = Int64(max(0, seconds).rounded(.down))
+        // Garbage timestamps from etcd can make ages absurd; never trap on them.
+        let s = Int64(exactly: min(max(0, seconds), 1e15).rounded(.down)) ?? 0
         switch s {
         case ..<120: return "\(s)s"
         case ..<(120 * 60): return "\(s / 60)m"
@@ -52,7 +53,8 @@ enum HumanFormat {
     /// "10s", "2.5s"; "-" when not reported.
     static func interval(_ seconds: Double?) -> String {
         guard let seconds else { return none }
-        return seconds == seconds.rounded() ? "\(Int64(seconds))s" : String(format: "%gs", seconds)
+        if let whole = Int64(exactly: seconds) { return "\(whole)s" }
+        return String(format: "%gs", seconds)
     }
 
     /// "2026-11-21T10:00:00Z".
