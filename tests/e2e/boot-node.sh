@@ -46,6 +46,9 @@ stage2)
     mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5 devpts "$R/dev/pts"
     ln -s pts/ptmx "$R/dev/ptmx"
     mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$R/dev/shm"
+    # The console is a plain file: systemd's own messages, for post-mortems.
+    touch "$D/console.log" "$R/dev/console"
+    mount --bind "$D/console.log" "$R/dev/console"
     ln -s /proc/self/fd "$R/dev/fd"
     ln -s /proc/self/fd/0 "$R/dev/stdin"
     ln -s /proc/self/fd/1 "$R/dev/stdout"
@@ -73,7 +76,7 @@ stage2)
     exec chroot "$R" /usr/bin/env -i container=other \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         /lib/systemd/systemd --system --unit=basic.target --log-target=console \
-        --show-status=no
+        --show-status=yes
     ;;
 *)
     echo "usage: $0 stage1 DIR CGROUP NETNS" >&2

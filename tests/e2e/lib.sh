@@ -146,8 +146,10 @@ e2e_teardown() {
         pid=$(e2e_node_pid "$node" 2>/dev/null) || continue
         timeout 10 nsenter -t "$pid" -a -r -w systemctl poweroff --no-block \
             >/dev/null 2>&1 &
+        i=$!
+        E2E_BG_PIDS+=("$i")
     done
-    wait 2>/dev/null
+    for pid in "${E2E_BG_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
     deadline=$((SECONDS + 20))
     for node in "${E2E_NODES[@]}"; do
         pid=$(cat "$E2E_TMP/$node/systemd.pid" 2>/dev/null) || continue
@@ -232,7 +234,7 @@ e2e_node_boot() {
     cg=$(e2e_cgroup2_root)/$E2E_ID-$node
     mkdir -p "$cg"
     setsid /bin/bash "$E2E_DIR/boot-node.sh" stage1 "$d" "$E2E_ID-$node" "$E2E_ID-$node" \
-        >"$d/console.log" 2>&1 </dev/null &
+        >"$d/boot.log" 2>&1 </dev/null &
 }
 
 # e2e_node_pid NODE: host PID of the node's systemd (PID 1 of its PID namespace).
@@ -259,13 +261,18 @@ e2e_node_wait() {
         if [ $SECONDS -ge $deadline ] || { [ -s "$E2E_TMP/$node/stage1.pid" ] &&
                ! [ -d "/proc/$(cat "$E2E_TMP/$node/stage1.pid")" ]; }; then
             e2e_note "$node: systemd did not start:"
-            e2e_indent <"$E2E_TMP/$node/console.log"
+            cat "$E2E_TMP/$node/boot.log" "$E2E_TMP/$node/console.log" 2>/dev/null | e2e_indent
             return 1
         fi
         sleep 0.1
     done
-    state=$(e2e_exec_t $((deadline - SECONDS > 1 ? deadline - SECONDS : 1)) "$node" \
-            systemctl is-system-running --wait 2>/dev/null)
+    # Until systemd listens on its private socket, systemctl fails at once.
+    state=
+    while [ -z "$state" ] && [ $SECONDS -lt $deadline ]; do
+        state=$(e2e_exec_t $((deadline - SECONDS > 1 ? deadline - SECONDS : 1)) "$node" \
+                systemctl is-system-running --wait 2>/dev/null)
+        [ -n "$state" ] || sleep 0.2
+    done
     case $state in
         running) return 0 ;;
         degraded)
@@ -273,7 +280,7 @@ e2e_node_wait() {
             e2e_exec "$node" systemctl --failed --no-legend | e2e_indent
             return 0 ;;
         *)  e2e_note "$node: boot did not finish (state '$state')"
-            e2e_indent <"$E2E_TMP/$node/console.log" | tail -20
+            e2e_indent <"$E2E_TMP/$node/console.log" | tail -30
             return 1 ;;
     esac
 }
