@@ -71,7 +71,7 @@ step "the heartbeat values in etcd"
 $ETCDCTL get --prefix /monitor/heartbeat/ | sed 's/^/   /'
 if "$BIN/monitorctl" status --help >/dev/null 2>&1; then
     step "monitorctl status"
-    "$BIN/monitorctl" --config "$WORK/server.conf" status | sed 's/^/   /' || true
+    "$BIN/monitorctl" status --config "$WORK/server.conf" | sed 's/^/   /' || true
 fi
 
 step "retune worker1 live: interval 2 s"
@@ -79,8 +79,8 @@ T0=$(date +%s.%N)
 $ETCDCTL put /monitor/config/worker1 '{"interval": 2, "metrics": ["cpu", "memory"]}'
 wait_for "$WORK/worker1.log" "interval 5s -> 2s" 5
 show "$WORK/worker1.log" "interval 5s -> 2s" "[worker1]"
-echo "   worker1's heartbeat puts over the next 6 s (one per round):"
-timeout 6 $ETCDCTL watch /monitor/heartbeat/worker1 2>/dev/null \
+echo "   worker1's heartbeat puts over the next 7 s (one per round):"
+timeout 7 $ETCDCTL watch /monitor/heartbeat/worker1 2>/dev/null \
     | grep --line-buffered '"ts"' | while read -r line; do
         printf '   %s  put, interval %s\n' "$(date +%T.%N | cut -c1-12)" "$(sed 's/.*"interval":\([0-9.]*\).*/\1/' <<<"$line")s"
     done || true
@@ -101,7 +101,7 @@ echo "   seen by the server after $(( ($(date +%s%N) - T0) / 1000000 )) ms"
 show "$WORK/server.log" "DEAD" "[server]"
 if "$BIN/monitorctl" status --help >/dev/null 2>&1; then
     step "monitorctl status"
-    "$BIN/monitorctl" --config "$WORK/server.conf" status | sed 's/^/   /' || true
+    "$BIN/monitorctl" status --config "$WORK/server.conf" | sed 's/^/   /' || true
 fi
 
 step "done: stopping the server and etcd, removing $WORK"

@@ -89,7 +89,7 @@ e2e_init() {
     [ -d /run/netns ] || E2E_NETNS_CREATED=1
     ip netns add "$E2E_ID-hub"
     ip -n "$E2E_ID-hub" link set lo up
-    ip -n "$E2E_ID-hub" link add br0 type bridge
+    ip -n "$E2E_ID-hub" link add br0 type bridge stp_state 0 forward_delay 0
     ip -n "$E2E_ID-hub" link set br0 up
 }
 
@@ -298,6 +298,13 @@ e2e_exec_t() {
         /usr/bin/env -i PATH="$E2E_PATH" LANG=C.UTF-8 HOME=/root TERM=dumb \
         SYSTEMD_PAGER= SYSTEMD_COLORS=0 SYSTEMD_URLIFY=0 COLUMNS=160 \
         /usr/bin/timeout -k 2 "$t" "$@"
+}
+
+# e2e_write NODE PATH [MODE]: writes stdin to PATH inside the node (through its
+# overlay: the upper directory must not be written while mounted).
+e2e_write() {
+    e2e_exec "$1" /bin/sh -c 'mkdir -p "$(dirname "$1")" && cat >"$1" && chmod "$2" "$1"' \
+        sh "$2" "${3:-0644}"
 }
 
 # e2e_sh NODE 'shell code': the same through sh -c.
