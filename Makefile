@@ -63,7 +63,7 @@ uninstall:
 	    systemctl disable --now $(UNITS) 2>/dev/null; true; fi
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(BINARIES)) $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
 	rm -f $(DESTDIR)$(DOCDIR)/README.md
-	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+	-@rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(dir $(UNITDIR)) 2>/dev/null; true
 	@# The config goes only if nobody edited it.
 	@if cmp -s etc/monitor/monitor.conf $(DESTDIR)$(SYSCONFDIR)/monitor/monitor.conf; then \
 	    rm -f $(DESTDIR)$(SYSCONFDIR)/monitor/monitor.conf; \
