@@ -25,7 +25,7 @@ let package = Package(
         ]),
         .target(name: "MonitorMetrics"),
         .target(name: "MonitorCore", dependencies: [
-            "EtcdClient", "MonitorMetrics", .product(name: "Logging", package: "swift-log"),
+            "EtcdClient", "MonitorMetrics", "SystemdSupport", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "MonitorAgent", dependencies: [
             "MonitorCore", "EtcdClient", "SystemdSupport", "MonitorMetrics",

@@ -37,7 +37,8 @@ public final class Agent {
     private let options: Options
     private let logger: Logger
     private let mailbox = Mailbox<Message>()
-    private let progress = ProgressMonitor()
+    private let runtime: DaemonRuntime
+    private var progress: ProgressMonitor { runtime.progress }
     private let store = ConfigStore()
     private let collector: MetricsCollector
     private var selection: MetricSelection
@@ -54,13 +55,12 @@ public final class Agent {
     private var lastStatus = ""
     /// What this start wrote to the registry; nil until written.
     private var registryRecord: NodeRecord?
-    /// Test hook: when set, the named worker stops beating (a stuck thread).
-    private let stalledWorker = ProcessInfo.processInfo.environment["MONITOR_TEST_STALL_WORKER"]
 
     public init(settings: Settings, options: Options, logger: Logger) {
         self.settings = settings
         self.options = options
         self.logger = logger
+        runtime = DaemonRuntime(logger: logger, mainWorker: Self.workLoop)
         node = settings.resolvedNodeName(hostname: options.hostname)
         layout = KeyLayout(prefix: settings.etcd.keyPrefix)
         collector = MetricsCollector(procRoot: options.procRoot)
@@ -71,9 +71,7 @@ public final class Agent {
     public func run() -> Int32 {
         SignalListener.start { [mailbox] in mailbox.post(.signal($0)) }
         collector.prime(selection.metrics)
-        progress.register(Self.workLoop)
         startComponents()
-        let watchdog = (try? WatchdogSettings.fromEnvironment()) ?? nil
         notify { try SystemdNotifier.ready() }
         logger.info("monitor-agentd \(MonitorVersion.string) started as node \(node), etcd \(settings.etcd.endpoints.joined(separator: ","))",
                     metadata: ["node": "\(node)", "event": "STARTED"])
@@ -82,10 +80,9 @@ public final class Agent {
         // The first round comes soon, so the view has figures without waiting a
         // whole interval; the baseline taken above gives it rates.
         var nextRound = Date().addingTimeInterval(min(1, store.config.interval))
-        var nextPet = Date()
         while true {
             progress.beat(Self.workLoop)
-            let wake = watchdog == nil ? nextRound : min(nextRound, nextPet)
+            let wake = runtime.nextWake.map { min($0, nextRound) } ?? nextRound
             if let message = mailbox.next(timeout: wake.timeIntervalSinceNow) {
                 switch message {
                 case let .signal(signal) where signal == SIGHUP:
@@ -106,11 +103,7 @@ public final class Agent {
                 round()
                 nextRound = Date().addingTimeInterval(store.config.interval)
             }
-            if let watchdog, Date() >= nextPet {
-                pet(watchdog)
-                nextPet = Date().addingTimeInterval(Double(watchdog.petInterval.components.seconds)
-                                                    + Double(watchdog.petInterval.components.attoseconds) / 1e18)
-            }
+            runtime.petIfDue()
         }
     }
 
@@ -231,19 +224,6 @@ public final class Agent {
         notify { try SystemdNotifier.status(line) }
     }
 
-    private func pet(_ watchdog: WatchdogSettings) {
-        // Reaching this check is the work loop's own progress.
-        progress.beat(Self.workLoop)
-        var stalled = progress.stalled(allowance: watchdog.petInterval)
-        if let stalledWorker, progress.workers.contains(stalledWorker) { stalled.append(stalledWorker) }
-        if stalled.isEmpty {
-            notify { try SystemdNotifier.watchdog() }
-        } else {
-            logger.error("not petting the watchdog: \(stalled.joined(separator: ", ")) made no progress",
-                         metadata: ["event": "WATCHDOG_STALL"])
-        }
-    }
-
     // MARK: Lifecycle
 
     private func startComponents() {
@@ -268,18 +248,8 @@ public final class Agent {
 
     /// SIGHUP: re-read the settings; re-register only when etcd or agent settings changed.
     private func reload() {
-        notify { try SystemdNotifier.reloading() }
-        defer { notify { try SystemdNotifier.ready() } }
-        let new: Settings
-        do {
-            new = try Settings.load(path: options.configPath, required: options.configRequired)
-        } catch {
-            logger.error("reload failed: \(error); keeping the running settings", metadata: ["event": "RELOAD_FAILED"])
-            return
-        }
-        if let level = Logger.Level(rawValue: new.log.level), new.log.level != settings.log.level {
-            LoggingBootstrap.setLevel(level)
-        }
+        defer { runtime.reloaded() }
+        guard let new = runtime.reloadSettings(path: options.configPath, required: options.configRequired) else { return }
         let newNode = new.resolvedNodeName(hostname: options.hostname)
         guard new.etcd != settings.etcd || new.agent != settings.agent else {
             settings = new
@@ -307,8 +277,5 @@ public final class Agent {
         updateStatus()
     }
 
-    /// sd_notify failures are not fatal: the daemon works without systemd.
-    private func notify(_ body: () throws -> Bool) {
-        do { _ = try body() } catch { logger.debug("sd_notify failed: \(error), ignoring") }
-    }
+    private func notify(_ body: () throws -> Bool) { runtime.notify(body) }
 }

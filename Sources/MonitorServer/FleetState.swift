@@ -53,8 +53,9 @@ public struct FleetState: Sendable {
 
     private var entries: [String: Entry] = [:]
     private let layout: KeyLayout
-    private let rules: FleetView.Rules
-    private let thresholds: Thresholds
+    /// Both may change on a settings reload; they apply from the next evaluation.
+    public var rules: FleetView.Rules
+    public var thresholds: Thresholds
 
     public init(layout: KeyLayout, rules: FleetView.Rules = .init(), thresholds: Thresholds = .init()) {
         self.layout = layout

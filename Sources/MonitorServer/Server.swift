@@ -31,7 +31,8 @@ public final class Server {
     private let options: Options
     private let logger: Logger
     private let mailbox = Mailbox<Message>()
-    private let progress = ProgressMonitor()
+    private let runtime: DaemonRuntime
+    private var progress: ProgressMonitor { runtime.progress }
     private var fleet: FleetState
     private var watch: ResumableWatch?
     private var watchThread: WorkerThread?
@@ -43,6 +44,7 @@ public final class Server {
         self.settings = settings
         self.options = options
         self.logger = logger
+        runtime = DaemonRuntime(logger: logger, mainWorker: Self.mainLoop)
         fleet = Self.makeFleet(settings)
     }
 
@@ -55,21 +57,18 @@ public final class Server {
 
     public func run() -> Int32 {
         SignalListener.start { [mailbox] in mailbox.post(.signal($0)) }
-        progress.register(Self.mainLoop)
         startWatch()
-        let watchdog = (try? WatchdogSettings.fromEnvironment()) ?? nil
         notify { try SystemdNotifier.ready() }
         logger.info("monitor-serverd \(MonitorVersion.string) started, watching \(settings.etcd.keyPrefix)/ on \(settings.etcd.endpoints.joined(separator: ","))",
                     metadata: ["event": "STARTED"])
         updateStatus()
-        var nextPet = Date()
         var nextSummary = summaryInterval.map { Date().addingTimeInterval($0) }
         while true {
             progress.beat(Self.mainLoop)
             // Sleep until a message, the watchdog, the next summary, or the moment
             // the first node would turn stale; nothing else wakes the server.
             var wake = Date().addingTimeInterval(3600)
-            if watchdog != nil { wake = min(wake, nextPet) }
+            if let pet = runtime.nextWake { wake = min(wake, pet) }
             if let nextSummary { wake = min(wake, nextSummary) }
             if let deadline = fleet.nextDeadline() { wake = min(wake, Date(timeIntervalSince1970: deadline)) }
             if let message = mailbox.next(timeout: wake.timeIntervalSinceNow) {
@@ -93,18 +92,7 @@ public final class Server {
                 logSummary()
                 nextSummary = summaryInterval.map { Date().addingTimeInterval($0) }
             }
-            if let watchdog, Date() >= nextPet {
-                progress.beat(Self.mainLoop) // reaching this check is the main loop's progress
-                let stalled = progress.stalled(allowance: watchdog.petInterval)
-                if stalled.isEmpty {
-                    notify { try SystemdNotifier.watchdog() }
-                } else {
-                    logger.error("not petting the watchdog: \(stalled.joined(separator: ", ")) made no progress",
-                                 metadata: ["event": "WATCHDOG_STALL"])
-                }
-                nextPet = Date().addingTimeInterval(Double(watchdog.petInterval.components.seconds)
-                                                    + Double(watchdog.petInterval.components.attoseconds) / 1e18)
-            }
+            runtime.petIfDue()
         }
     }
 
@@ -202,16 +190,8 @@ public final class Server {
     }
 
     private func reload() {
-        notify { try SystemdNotifier.reloading() }
-        defer { notify { try SystemdNotifier.ready() } }
-        let new: Settings
-        do {
-            new = try Settings.load(path: options.configPath, required: options.configRequired)
-        } catch {
-            logger.error("reload failed: \(error); keeping the running settings", metadata: ["event": "RELOAD_FAILED"])
-            return
-        }
-        if let level = Logger.Level(rawValue: new.log.level) { LoggingBootstrap.setLevel(level) }
+        defer { runtime.reloaded() }
+        guard let new = runtime.reloadSettings(path: options.configPath, required: options.configRequired) else { return }
         let etcdChanged = new.etcd != settings.etcd
         settings = new
         if etcdChanged {
@@ -221,11 +201,12 @@ public final class Server {
             synced = false
             startWatch()
         } else {
+            let fresh = Self.makeFleet(new)
+            fleet.rules = fresh.rules
+            fleet.thresholds = fresh.thresholds
             logger.notice("settings reloaded from \(options.configPath)", metadata: ["event": "RELOADED"])
         }
     }
 
-    private func notify(_ body: () throws -> Bool) {
-        do { _ = try body() } catch { logger.debug("sd_notify failed: \(error), ignoring") }
-    }
+    private func notify(_ body: () throws -> Bool) { runtime.notify(body) }
 }

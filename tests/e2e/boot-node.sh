@@ -9,7 +9,7 @@
 # systemd gets a cgroup subtree of its own instead of the host's root), then enters
 # the node's network namespace and creates new mount, cgroup, UTS, IPC and PID
 # namespaces. stage2 runs as PID 1 of the new PID namespace: it builds the node's
-# root and execs systemd.
+# root, pivots into it and execs systemd.
 #
 # Differences from the plain recipe (rbind of the host's /dev and /sys), which let the
 # node's systemd change the host: it remounted the host's /sys/fs/cgroup tmpfs
@@ -46,9 +46,6 @@ stage2)
     mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5 devpts "$R/dev/pts"
     ln -s pts/ptmx "$R/dev/ptmx"
     mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$R/dev/shm"
-    # The console is a plain file: systemd's own messages, for post-mortems.
-    touch "$D/console.log" "$R/dev/console"
-    mount --bind "$D/console.log" "$R/dev/console"
     ln -s /proc/self/fd "$R/dev/fd"
     ln -s /proc/self/fd/0 "$R/dev/stdin"
     ln -s /proc/self/fd/1 "$R/dev/stdout"
@@ -73,10 +70,14 @@ stage2)
     mount -t tmpfs -o mode=755,nosuid,nodev tmpfs "$R/run"
     mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$R/tmp"
 
-    exec chroot "$R" /usr/bin/env -i container=other \
+    # pivot_root, not chroot: the kernel refuses user namespaces (PrivateUsers=) to
+    # a chrooted process. The host's root is detached from the node's mount table.
+    cd "$R"
+    pivot_root . .
+    umount -l .
+    exec /usr/bin/env -i container=other \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-        /lib/systemd/systemd --system --unit=basic.target --log-target=console \
-        --show-status=yes
+        /lib/systemd/systemd --system --unit=basic.target
     ;;
 *)
     echo "usage: $0 stage1 DIR CGROUP NETNS" >&2

@@ -8,7 +8,7 @@
 # Layout of one run (E2E_ID = mon-e2e-<pid of the harness>):
 #   network namespaces  $E2E_ID-hub (bridge br0), $E2E_ID-<node> (eth0 = veth into br0)
 #   cgroup              /sys/fs/cgroup/unified/$E2E_ID-<node> (the node's cgroup root)
-#   temp dir            /tmp/$E2E_ID.XXXXXX/<node>/{upper,work,root,console.log}
+#   temp dir            /tmp/$E2E_ID.XXXXXX/<node>/{upper,work,root,boot.log}
 # The host's /etc, /usr and units are never written: every change a node makes lands
 # in its overlay's upper directory, deleted at teardown.
 
@@ -261,7 +261,7 @@ e2e_node_wait() {
         if [ $SECONDS -ge $deadline ] || { [ -s "$E2E_TMP/$node/stage1.pid" ] &&
                ! [ -d "/proc/$(cat "$E2E_TMP/$node/stage1.pid")" ]; }; then
             e2e_note "$node: systemd did not start:"
-            cat "$E2E_TMP/$node/boot.log" "$E2E_TMP/$node/console.log" 2>/dev/null | e2e_indent
+            e2e_indent <"$E2E_TMP/$node/boot.log"
             return 1
         fi
         sleep 0.1
@@ -280,7 +280,7 @@ e2e_node_wait() {
             e2e_exec "$node" systemctl --failed --no-legend | e2e_indent
             return 0 ;;
         *)  e2e_note "$node: boot did not finish (state '$state')"
-            e2e_indent <"$E2E_TMP/$node/console.log" | tail -30
+            e2e_indent <"$E2E_TMP/$node/boot.log" | tail -30
             return 1 ;;
     esac
 }
@@ -353,4 +353,92 @@ e2e_summary() {
     [ "$E2E_SKIPPED" -gt 0 ] && line+=", $E2E_SKIPPED skipped"
     echo "$line"
     [ "$E2E_FAILED" -eq 0 ]
+}
+
+# ---------------------------------------------------------------------------
+# The monitor cluster: master (etcd + monitor-serverd), worker1 and worker2
+# (monitor-agentd), each installed with `make install` inside its node.
+
+E2E_MASTER=master
+E2E_WORKERS=(worker1 worker2)
+E2E_UNITDIR=/usr/local/lib/systemd/system
+
+# The release binaries `make install` copies; built once on the host.
+e2e_binaries_present() {
+    local b
+    for b in monitor-agentd monitor-serverd monitorctl; do
+        [ -x "$E2E_REPO/.build/release/$b" ] || return 1
+    done
+}
+
+e2e_etcd_url() { echo "http://${E2E_IP[$E2E_MASTER]}:2379"; }
+
+# e2e_etcdctl NODE ARGS...: etcdctl on NODE against the master's etcd, over the bridge.
+e2e_etcdctl() {
+    local node=$1
+    shift
+    e2e_exec "$node" env ETCDCTL_API=3 etcdctl --endpoints="$(e2e_etcd_url)" \
+        --dial-timeout=2s --command-timeout=5s "$@"
+}
+
+# e2e_boot_cluster: the three nodes, booted in parallel.
+e2e_boot_cluster() {
+    local n
+    e2e_plan "$E2E_MASTER" "${E2E_WORKERS[@]}"
+    for n in "$E2E_MASTER" "${E2E_WORKERS[@]}"; do e2e_node_boot "$n"; done
+    for n in "$E2E_MASTER" "${E2E_WORKERS[@]}"; do e2e_node_wait "$n" 60 || return 1; done
+}
+
+# e2e_start_etcd: Debian's etcd-server on master (apt-get install is a no-op there:
+# the nodes share the host's packages), listening on its bridge address.
+e2e_start_etcd() {
+    local ip=${E2E_IP[$E2E_MASTER]}
+    e2e_exec "$E2E_MASTER" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-download etcd-server etcd-client >/dev/null || return 1
+    e2e_write "$E2E_MASTER" /etc/default/etcd <<EOT || return 1
+# written by tests/e2e: a one-member cluster on master's bridge address
+ETCD_LISTEN_CLIENT_URLS=http://$ip:2379,http://127.0.0.1:2379
+ETCD_ADVERTISE_CLIENT_URLS=http://$ip:2379
+ETCD_LISTEN_PEER_URLS=http://$ip:2380
+ETCD_INITIAL_ADVERTISE_PEER_URLS=http://$ip:2380
+ETCD_INITIAL_CLUSTER=$E2E_MASTER=http://$ip:2380
+ETCD_INITIAL_CLUSTER_STATE=new
+ETCD_INITIAL_CLUSTER_TOKEN=$E2E_ID
+EOT
+    e2e_exec "$E2E_MASTER" systemctl start etcd.service || return 1
+    e2e_wait_for 20 e2e_etcdctl "$E2E_MASTER" endpoint health
+}
+
+# e2e_install NODE: `make install` from the repository inside the node, and the
+# node's settings: a drop-in pointing at master's etcd.
+e2e_install() {
+    local node=$1
+    e2e_exec "$node" make -s -C "$E2E_REPO" install PREFIX=/usr/local || return 1
+    printf '[Etcd]\nEndpoints=%s\n' "$(e2e_etcd_url)" |
+        e2e_write "$node" /etc/monitor/monitor.conf.d/10-cluster.conf
+}
+
+# e2e_journal_json NODE UNIT [journalctl args...]: the unit's journal as JSON lines.
+e2e_journal_json() {
+    local node=$1 unit=$2
+    shift 2
+    e2e_exec "$node" journalctl -u "$unit" -o json --no-pager "$@"
+}
+
+# e2e_server_saw NODE EVENT [SINCE_CURSOR]: master's journal has "node NODE EVENT"
+# (EVENT=... NODE=...) after the cursor, if given.
+e2e_server_saw() {
+    local node=$1 ev=$2 cursor=${3:-}
+    e2e_journal_json "$E2E_MASTER" monitor-serverd ${cursor:+--after-cursor="$cursor"} \
+        "EVENT=$ev" "NODE=$node" | grep -q .
+}
+
+# e2e_cursor NODE: the node's journal cursor now (to look only at what follows).
+e2e_cursor() {
+    e2e_exec "$1" journalctl -n 1 -o json --no-pager | jq -r '.__CURSOR'
+}
+
+# e2e_unit_prop NODE UNIT PROPERTY: one `systemctl show` value.
+e2e_unit_prop() {
+    e2e_exec "$1" systemctl show -p "$3" --value "$2"
 }
