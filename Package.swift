@@ -55,6 +55,8 @@ let package = Package(
         // Starts and stops real etcd members for tests; never linked into a daemon.
         .target(name: "EtcdTestSupport", dependencies: ["EtcdClient"]),
         .testTarget(name: "MonitorCoreTests", dependencies: ["MonitorCore"]),
+        .testTarget(name: "MonitorServerTests", dependencies: ["MonitorServer", "MonitorCore", "EtcdClient"]),
+        .testTarget(name: "MonitorAgentTests", dependencies: ["MonitorAgent", "MonitorCore"]),
         .testTarget(name: "MonitorMetricsTests", dependencies: ["MonitorMetrics"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SystemdSupportTests", dependencies: [
