@@ -18,14 +18,17 @@ BINARIES   := monitor-agentd monitor-serverd monitorctl
 UNITS      := monitor-agentd.service monitor-serverd.service
 RELEASE    := .build/release
 # Debian packages the build, the tests and the demo need.
-DEB_PACKAGES := etcd-server etcd-client libsystemd-dev libcurl4-openssl-dev iproute2 systemd
+DEB_PACKAGES := etcd-server etcd-client libsystemd-dev libcurl4-openssl-dev iproute2 systemd jq
+# The Swift runtime and Foundation are linked in, so installed binaries run on
+# nodes without the toolchain (they need only libc, libcurl and libsystemd).
+RELEASE_FLAGS := -c release --static-swift-stdlib
 
 .PHONY: all build deps install uninstall check test e2e demo demo-systemd clean
 
 all: build
 
 build: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build $(RELEASE_FLAGS)
 
 $(addprefix $(RELEASE)/,$(BINARIES)):
 	$(MAKE) build

@@ -35,7 +35,7 @@ public final class Agent {
 
     private var settings: Settings
     private let options: Options
-    private let logger: Logger
+    private var logger: Logger
     private let mailbox = Mailbox<Message>()
     private let runtime: DaemonRuntime
     private var progress: ProgressMonitor { runtime.progress }
@@ -55,6 +55,7 @@ public final class Agent {
     private var lastStatus = ""
     /// What this start wrote to the registry; nil until written.
     private var registryRecord: NodeRecord?
+    private var publishedConfigError: String?
 
     public init(settings: Settings, options: Options, logger: Logger) {
         self.settings = settings
@@ -62,6 +63,8 @@ public final class Agent {
         self.logger = logger
         runtime = DaemonRuntime(logger: logger, mainWorker: Self.workLoop)
         node = settings.resolvedNodeName(hostname: options.hostname)
+        // Every record of this agent names its node (journald field NODE).
+        self.logger[metadataKey: "node"] = "\(node)"
         layout = KeyLayout(prefix: settings.etcd.keyPrefix)
         collector = MetricsCollector(procRoot: options.procRoot)
         selection = MetricSelection(names: AgentConfig.default.metrics)
@@ -92,10 +95,17 @@ public final class Agent {
                     return 0
                 case let .session(state):
                     // A (re-)registration put a value built before the config
-                    // watches may have applied anything: re-put at once.
-                    if sessionChanged(state) { nextRound = Date() }
+                    // watches may have applied anything: re-put it at once. No
+                    // collection here: rates over a few milliseconds are noise.
+                    if sessionChanged(state) { publish() }
                 case let .config(change):
-                    if let change { configChanged(change); nextRound = Date() }
+                    if let change {
+                        configChanged(change)
+                        publish() // the new interval is visible at once
+                        nextRound = Date().addingTimeInterval(change.new.interval)
+                    } else if store.configError != publishedConfigError {
+                        publish() // the operator sees a rejected value from the central view at once
+                    }
                     updateStatus()
                 }
             }
@@ -120,6 +130,12 @@ public final class Agent {
         for (metric, error) in sample.errors.sorted(by: { $0.key < $1.key }) {
             logger.warning("collector \(metric.rawValue) failed: \(error), skipping", metadata: ["metric": "\(metric.rawValue)"])
         }
+        publish()
+    }
+
+    /// Puts the heartbeat with the latest figures, attached to the lease.
+    private func publish() {
+        publishedConfigError = store.configError
         guard let components, let lease = components.session.currentLease else { return }
         do {
             try components.workClient.put(layout.heartbeat(node), value: heartbeatValue(status: Heartbeat.alive), lease: lease.id)
@@ -138,11 +154,14 @@ public final class Agent {
         sampleLock.lock()
         let sample = latestSample, round = seq
         sampleLock.unlock()
+        let selected = Set(MetricSelection(names: config.metrics).metrics)
         var hb = Heartbeat(status: status, ts: Date().timeIntervalSince1970, hostname: options.hostname,
                            interval: config.interval, node: node, version: MonitorVersion.string, seq: round,
                            configError: store.configError)
-        if !sample.values.isEmpty {
-            hb.metrics = Dictionary(uniqueKeysWithValues: sample.values.map { ($0.key.rawValue, $0.value) })
+        // Only what the config in force asks for, even right after it changed.
+        let figures = sample.values.filter { selected.contains($0.key) }
+        if !figures.isEmpty {
+            hb.metrics = Dictionary(uniqueKeysWithValues: figures.map { ($0.key.rawValue, $0.value) })
         }
         hb.memoryTotalBytes = sample.memoryTotalBytes
         hb.memoryAvailableBytes = sample.memoryAvailableBytes
@@ -270,6 +289,7 @@ public final class Agent {
         }
         settings = new
         node = newNode
+        logger[metadataKey: "node"] = "\(newNode)"
         layout = KeyLayout(prefix: new.etcd.keyPrefix)
         sessionState = .connecting
         startComponents()

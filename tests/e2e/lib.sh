@@ -13,13 +13,14 @@
 # in its overlay's upper directory, deleted at teardown.
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-E2E_REPO=$(cd "$E2E_DIR/../.." && pwd)
+E2E_REPO=${E2E_REPO:-$(cd "$E2E_DIR/../.." && pwd)}   # the checkout to install from
 E2E_ID=mon-e2e-$$
 E2E_SUBNET=10.77.0
 E2E_TMP=
 E2E_NODES=()            # booted (or half-booted) nodes, in boot order
 declare -A E2E_IP=()    # node -> address on the bridge
 E2E_BG_PIDS=()          # host processes the harness started besides the nodes
+E2E_WATCHER=            # pid of the watcher that cleans up if the harness is SIGKILLed
 E2E_NETNS_CREATED=0     # whether /run/netns was created by us (removed if empty)
 E2E_CMD_TIMEOUT=${E2E_CMD_TIMEOUT:-60}
 
@@ -86,7 +87,16 @@ e2e_init() {
     trap e2e_teardown EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM HUP
+    # If the harness itself is killed with SIGKILL (no trap runs), this watcher tears
+    # its nodes down within a second or two; a normal teardown stops it first.
     [ -d /run/netns ] || E2E_NETNS_CREATED=1
+    (
+        trap '' INT TERM HUP
+        while kill -0 $$ 2>/dev/null; do sleep 1; done
+        e2e_cleanup_stale
+        e2e_remove_run_netns
+    ) </dev/null >/dev/null 2>&1 &
+    E2E_WATCHER=$!
     ip netns add "$E2E_ID-hub"
     ip -n "$E2E_ID-hub" link set lo up
     ip -n "$E2E_ID-hub" link add br0 type bridge stp_state 0 forward_delay 0
@@ -109,7 +119,7 @@ e2e_cleanup_stale() {
         pid=${d##*/mon-e2e-}; pid=${pid%%-*}
         kill -0 "$pid" 2>/dev/null && continue
         e2e_kill_cgroup "$d"
-        find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+        e2e_remove_cgroup "$d"
     done
     for d in /tmp/mon-e2e-*.*; do
         [ -d "$d" ] || continue
@@ -122,15 +132,37 @@ e2e_cleanup_stale() {
 
 # Kills every process in a cgroup subtree (the kernel's cgroup.kill when available).
 e2e_kill_cgroup() {
-    local d=$1 f
+    local d=$1
     [ -d "$d" ] || return 0
     if [ -e "$d/cgroup.kill" ]; then
         echo 1 >"$d/cgroup.kill" 2>/dev/null || true
     else
-        for f in $(find "$d" -name cgroup.procs); do
-            xargs -r kill -KILL <"$f" 2>/dev/null || true
-        done
+        find "$d" -name cgroup.procs -print0 | xargs -0 -r cat 2>/dev/null |
+            xargs -r kill -KILL 2>/dev/null
     fi
+}
+
+# /run/netns, when `ip netns add` created it for us and it is empty again.
+e2e_remove_run_netns() {
+    if [ "$E2E_NETNS_CREATED" = 1 ] && [ -d /run/netns ] && [ -z "$(ls -A /run/netns)" ]; then
+        umount /run/netns 2>/dev/null
+        rmdir /run/netns 2>/dev/null
+    fi
+    return 0
+}
+
+# Removes a cgroup subtree once its processes are gone (they may take a moment to
+# exit after SIGKILL); complains if it cannot.
+e2e_remove_cgroup() {
+    local d=$1 i
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        [ -d "$d" ] || return 0
+        find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+        [ -d "$d" ] && sleep 0.3
+    done
+    [ -d "$d" ] || return 0
+    echo "# could not remove cgroup $d" >&2
+    return 1
 }
 
 # e2e_teardown: stops everything the harness started, in reverse order. Safe to call
@@ -140,6 +172,9 @@ e2e_teardown() {
     trap - EXIT INT TERM HUP
     set +e
     [ -n "${E2E_TMP:-}" ] || return "$rc"
+    # SIGKILL: the watcher ignores INT, TERM and HUP.
+    [ -n "$E2E_WATCHER" ] && kill -KILL "$E2E_WATCHER" 2>/dev/null && wait "$E2E_WATCHER" 2>/dev/null
+    E2E_WATCHER=
     for pid in "${E2E_BG_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
     # Orderly shutdown of every node first (in parallel), then a hard deadline.
     for node in "${E2E_NODES[@]}"; do
@@ -166,19 +201,11 @@ e2e_teardown() {
     done
     sleep 0.2
     for node in "${E2E_NODES[@]}"; do
-        for i in 1 2 3 4 5 6 7 8 9 10; do
-            [ -d "$cg/$E2E_ID-$node" ] || break
-            find "$cg/$E2E_ID-$node" -depth -type d -exec rmdir {} \; 2>/dev/null
-            [ -d "$cg/$E2E_ID-$node" ] && sleep 0.3
-        done
-        [ -d "$cg/$E2E_ID-$node" ] && echo "# teardown: could not remove cgroup $cg/$E2E_ID-$node" >&2
+        e2e_remove_cgroup "$cg/$E2E_ID-$node"
         ip netns del "$E2E_ID-$node" 2>/dev/null
     done
     ip netns del "$E2E_ID-hub" 2>/dev/null
-    if [ "$E2E_NETNS_CREATED" = 1 ] && [ -d /run/netns ] && [ -z "$(ls -A /run/netns)" ]; then
-        umount /run/netns 2>/dev/null
-        rmdir /run/netns 2>/dev/null
-    fi
+    e2e_remove_run_netns
     # The overlays were mounted only in the nodes' mount namespaces, gone with them.
     if grep -q " $E2E_TMP/" /proc/self/mountinfo; then
         echo "# teardown: $E2E_TMP still has mounts; left in place" >&2
@@ -247,7 +274,7 @@ e2e_node_pid() {
     fi
     [ -s "$d/stage1.pid" ] || return 1
     s=$(cat "$d/stage1.pid")
-    p=$(cat "/proc/$s/task/$s/children" 2>/dev/null | awk '{print $1}')
+    p=$(awk '{print $1}' "/proc/$s/task/$s/children" 2>/dev/null)
     [ -n "$p" ] && [ "$(cat "/proc/$p/comm" 2>/dev/null)" = systemd ] || return 1
     echo "$p" >"$d/systemd.pid"
     echo "$p"
@@ -303,6 +330,7 @@ e2e_exec_t() {
 # e2e_write NODE PATH [MODE]: writes stdin to PATH inside the node (through its
 # overlay: the upper directory must not be written while mounted).
 e2e_write() {
+    # shellcheck disable=SC2016 # expanded by the node's sh
     e2e_exec "$1" /bin/sh -c 'mkdir -p "$(dirname "$1")" && cat >"$1" && chmod "$2" "$1"' \
         sh "$2" "${3:-0644}"
 }
@@ -361,7 +389,6 @@ e2e_summary() {
 
 E2E_MASTER=master
 E2E_WORKERS=(worker1 worker2)
-E2E_UNITDIR=/usr/local/lib/systemd/system
 
 # The release binaries `make install` copies; built once on the host.
 e2e_binaries_present() {
@@ -413,24 +440,31 @@ EOT
 # node's settings: a drop-in pointing at master's etcd.
 e2e_install() {
     local node=$1
-    e2e_exec "$node" make -s -C "$E2E_REPO" install PREFIX=/usr/local || return 1
+    # shellcheck disable=SC2086 # E2E_MAKE_SILENT: make options, or nothing at all
+    e2e_exec "$node" make ${E2E_MAKE_SILENT--s} -C "$E2E_REPO" install PREFIX=/usr/local ||
+        return 1
     printf '[Etcd]\nEndpoints=%s\n' "$(e2e_etcd_url)" |
         e2e_write "$node" /etc/monitor/monitor.conf.d/10-cluster.conf
 }
 
-# e2e_journal_json NODE UNIT [journalctl args...]: the unit's journal as JSON lines.
+# e2e_journal_json NODE UNIT [CURSOR]: the unit's journal as JSON lines, only what
+# follows CURSOR if given. Filter with jq (e2e_select), not with journalctl FIELD=
+# matches: systemd 252's journalctl returns nothing for --after-cursor combined with
+# field matches when the cursor's own entry does not match them.
 e2e_journal_json() {
-    local node=$1 unit=$2
-    shift 2
-    e2e_exec "$node" journalctl -u "$unit" -o json --no-pager "$@"
+    local node=$1 unit=$2 cursor=${3:-}
+    e2e_exec "$node" journalctl -u "$unit" -o json --no-pager ${cursor:+"--after-cursor=$cursor"}
 }
 
-# e2e_server_saw NODE EVENT [SINCE_CURSOR]: master's journal has "node NODE EVENT"
-# (EVENT=... NODE=...) after the cursor, if given.
+# e2e_select JQ_CONDITION: the JSON lines of stdin for which the condition holds;
+# fails when there is none.
+e2e_select() { jq -c "select($1)" | grep .; }
+
+# e2e_server_saw NODE EVENT [CURSOR]: master's monitor-serverd logged EVENT for NODE
+# (fields EVENT=..., NODE=...), after CURSOR if given.
 e2e_server_saw() {
-    local node=$1 ev=$2 cursor=${3:-}
-    e2e_journal_json "$E2E_MASTER" monitor-serverd ${cursor:+--after-cursor="$cursor"} \
-        "EVENT=$ev" "NODE=$node" | grep -q .
+    e2e_journal_json "$E2E_MASTER" monitor-serverd "${3:-}" |
+        e2e_select ".EVENT == \"$2\" and .NODE == \"$1\"" >/dev/null
 }
 
 # e2e_cursor NODE: the node's journal cursor now (to look only at what follows).
@@ -441,4 +475,68 @@ e2e_cursor() {
 # e2e_unit_prop NODE UNIT PROPERTY: one `systemctl show` value.
 e2e_unit_prop() {
     e2e_exec "$1" systemctl show -p "$3" --value "$2"
+}
+
+# e2e_now_us: wall clock in microseconds (the nodes share the host's clock, so it
+# compares with journal __REALTIME_TIMESTAMPs).
+e2e_now_us() { date +%s%6N; }
+
+# e2e_first_ts NODE UNIT CURSOR JQ_CONDITION: __REALTIME_TIMESTAMP of the first
+# journal record of UNIT after CURSOR ("" = from the start) for which the condition
+# holds; fails when there is none.
+e2e_first_ts() {
+    local ts
+    ts=$(e2e_journal_json "$1" "$2" "$3" | e2e_select "$4" | head -n 1 |
+         jq -r '.__REALTIME_TIMESTAMP // empty')
+    [ -n "$ts" ] && echo "$ts"
+}
+
+# e2e_ms_between US1 US2: milliseconds from US1 to US2.
+e2e_ms_between() { echo $(( ($2 - $1) / 1000 )); }
+
+# e2e_secs MS: "4.25" from 4250.
+e2e_secs() { printf '%d.%02d' $(($1 / 1000)) $(($1 % 1000 / 10)); }
+
+# e2e_quote ARGS...: the arguments as a shell command line, quoted where needed.
+e2e_quote() {
+    local a out=()
+    for a in "$@"; do
+        if [[ $a =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then out+=("$a")
+        else out+=("'${a//\'/\'\\\'\'}'"); fi
+    done
+    echo "${out[*]}"
+}
+
+# e2e_show NODE CMD...: prints the command as an operator would type it on NODE, then
+# its output, indented (for the demo and for diagnostics).
+e2e_show() {
+    local node=$1
+    shift
+    printf '\n[root@%s ~]# %s\n' "$node" "$(e2e_quote "$@")"
+    e2e_exec "$node" "$@" 2>&1 | e2e_indent
+    return "${PIPESTATUS[0]}"
+}
+
+# e2e_diag NODE UNIT: the unit's state and last journal lines, as "# " diagnostics.
+e2e_diag() {
+    {
+        e2e_exec "$1" systemctl status "$2" --no-pager -n 0
+        e2e_exec "$1" journalctl -u "$2" --no-pager -n 15
+    } 2>&1 | sed "s/^/# [$1] /"
+}
+
+# e2e_host_fingerprint: what of the host the harness must leave as it found it.
+e2e_host_fingerprint() {
+    local p
+    for p in /usr/local/bin/monitor-agentd /usr/local/bin/monitor-serverd \
+             /usr/local/bin/monitorctl /usr/local/lib/systemd/system/monitor-agentd.service \
+             /usr/local/lib/systemd/system/monitor-serverd.service /etc/monitor \
+             /etc/systemd/system/monitor-agentd.service /etc/systemd/system/monitor-serverd.service; do
+        [ -e "$p" ] && echo "exists $p"
+    done
+    md5sum /etc/default/etcd /etc/hostname /etc/hosts /etc/machine-id 2>/dev/null
+    ls /etc/systemd/system /dev /sys/fs/cgroup 2>/dev/null
+    ip netns list 2>/dev/null | grep "^$E2E_ID" || true
+    ls -d "/sys/fs/cgroup/unified/$E2E_ID"-* 2>/dev/null || true
+    findmnt -rn -o TARGET,FSTYPE,OPTIONS / /sys/fs/cgroup /dev /proc 2>/dev/null
 }
