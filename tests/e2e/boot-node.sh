@@ -70,6 +70,14 @@ stage2)
     mount -t tmpfs -o mode=755,nosuid,nodev tmpfs "$R/run"
     mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$R/tmp"
 
+    # The checkout to `make install` from, read-only at the same path: the fresh
+    # /tmp above would otherwise hide a checkout that lives under /tmp (CI's clone).
+    if [ -n "${E2E_REPO:-}" ] && [ -d "$E2E_REPO" ]; then
+        mkdir -p "$R$E2E_REPO"
+        mount --bind "$E2E_REPO" "$R$E2E_REPO"
+        mount -o remount,bind,ro "$R$E2E_REPO"
+    fi
+
     # pivot_root, not chroot: the kernel refuses user namespaces (PrivateUsers=) to
     # a chrooted process. The host's root is detached from the node's mount table.
     cd "$R"

@@ -14,6 +14,7 @@
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_REPO=${E2E_REPO:-$(cd "$E2E_DIR/../.." && pwd)}   # the checkout to install from
+export E2E_REPO   # boot-node.sh binds it into every node
 E2E_ID=mon-e2e-$$
 E2E_SUBNET=10.77.0
 E2E_TMP=
