@@ -150,3 +150,26 @@ final class Locked<Value>: @unchecked Sendable {
         stored = value
     }
 }
+
+/// Base of the monitorctl test classes: one real etcd per class (started in the
+/// class set-up, stopped in its tear-down) and a fresh fleet prefix per test.
+class CtlTestCase: XCTestCase {
+    static var harness: CtlHarness?
+    var fleet: Fleet!
+
+    override class func setUp() {
+        super.setUp()
+        harness = try? CtlHarness()
+    }
+
+    override class func tearDown() {
+        harness?.stop()
+        harness = nil
+        super.tearDown()
+    }
+
+    override func setUpWithError() throws {
+        guard EtcdCluster.isAvailable else { throw XCTSkip("etcd not available at \(EtcdCluster.binary)") }
+        fleet = try XCTUnwrap(Self.harness, "etcd did not start").makeFleet()
+    }
+}

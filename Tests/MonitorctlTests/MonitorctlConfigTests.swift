@@ -6,26 +6,8 @@ import MonitorCore
 import XCTest
 
 /// `monitorctl config get|set|edit` against a real etcd.
-final class MonitorctlConfigTests: XCTestCase {
-    static var harness: CtlHarness?
+final class MonitorctlConfigTests: CtlTestCase {
 
-    override class func setUp() {
-        super.setUp()
-        harness = try? CtlHarness()
-    }
-
-    override class func tearDown() {
-        harness?.stop()
-        harness = nil
-        super.tearDown()
-    }
-
-    var fleet: Fleet!
-
-    override func setUpWithError() throws {
-        guard EtcdCluster.isAvailable else { throw XCTSkip("etcd not available at \(EtcdCluster.binary)") }
-        fleet = try XCTUnwrap(Self.harness, "etcd did not start").makeFleet()
-    }
 
     var key: String { fleet.layout.config("worker1") }
 

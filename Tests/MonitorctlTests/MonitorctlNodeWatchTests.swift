@@ -6,27 +6,9 @@ import MonitorCore
 import XCTest
 
 /// `monitorctl node forget` and `monitorctl watch` against a real etcd.
-final class MonitorctlNodeWatchTests: XCTestCase {
-    static var harness: CtlHarness?
-
-    override class func setUp() {
-        super.setUp()
-        harness = try? CtlHarness()
-    }
-
-    override class func tearDown() {
-        harness?.stop()
-        harness = nil
-        super.tearDown()
-    }
-
-    var fleet: Fleet!
+final class MonitorctlNodeWatchTests: CtlTestCase {
     let now = Date().timeIntervalSince1970
 
-    override func setUpWithError() throws {
-        guard EtcdCluster.isAvailable else { throw XCTSkip("etcd not available at \(EtcdCluster.binary)") }
-        fleet = try XCTUnwrap(Self.harness, "etcd did not start").makeFleet()
-    }
 
     func testForget() throws {
         let unknown = fleet.run(["node", "forget", "ghost"])

@@ -6,28 +6,9 @@ import MonitorCore
 import XCTest
 
 /// `monitorctl status` against a real etcd.
-final class MonitorctlStatusTests: XCTestCase {
-    static var harness: CtlHarness?
-
-    override class func setUp() {
-        super.setUp()
-        harness = try? CtlHarness()
-    }
-
-    override class func tearDown() {
-        harness?.stop()
-        harness = nil
-        super.tearDown()
-    }
-
-    var fleet: Fleet!
+final class MonitorctlStatusTests: CtlTestCase {
     let now = Date().timeIntervalSince1970.rounded()
 
-    override func setUpWithError() throws {
-        guard EtcdCluster.isAvailable else { throw XCTSkip("etcd not available at \(EtcdCluster.binary)") }
-        let harness = try XCTUnwrap(Self.harness, "etcd did not start")
-        fleet = try harness.makeFleet()
-    }
 
     /// alive (registered), stale, stopped (registry), dead, a lab agent and a node
     /// whose agent rejected its config.
