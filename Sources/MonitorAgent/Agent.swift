@@ -247,7 +247,7 @@ public final class Agent {
 
     private func startComponents() {
         let c = AgentComponents(settings: settings, node: node, layout: layout, store: store, progress: progress,
-                                logger: logger, mailbox: mailbox, makeValue: { [unowned self] in
+                                tick: runtime.workerTick, logger: logger, mailbox: mailbox, makeValue: { [unowned self] in
             heartbeatValue(status: Heartbeat.alive)
         })
         components = c

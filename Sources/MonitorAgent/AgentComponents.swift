@@ -20,21 +20,21 @@ final class AgentComponents {
     var replacedLease: Lease?
 
     init(settings: Settings, node: String, layout: KeyLayout, store: ConfigStore, progress: ProgressMonitor,
-         logger: Logger, mailbox: Mailbox<Agent.Message>, makeValue: @escaping () -> [UInt8]) {
+         tick: Double, logger: Logger, mailbox: Mailbox<Agent.Message>, makeValue: @escaping () -> [UInt8]) {
         self.settings = settings
         self.progress = progress
         heartbeatKey = layout.heartbeat(node)
         let endpoints = settings.etcd.endpoints, timeout = settings.etcd.requestTimeoutSec
         workClient = EtcdClient(endpoints: endpoints, requestTimeout: timeout)
         session = LeaseSession(client: EtcdClient(endpoints: endpoints, requestTimeout: timeout),
-                               ttl: Int64(settings.agent.leaseTTLSec), key: heartbeatKey, progress: progress,
+                               ttl: Int64(settings.agent.leaseTTLSec), key: heartbeatKey, progress: progress, tick: tick,
                                makeValue: makeValue, onChange: { mailbox.post(.session($0)) })
         watchers = [
             ConfigWatcher(client: EtcdClient(endpoints: endpoints, requestTimeout: timeout), key: layout.config(node),
-                          source: .node, store: store, progress: progress, logger: logger,
+                          source: .node, store: store, progress: progress, tick: tick, logger: logger,
                           onChange: { mailbox.post(.config($0)) }),
             ConfigWatcher(client: EtcdClient(endpoints: endpoints, requestTimeout: timeout), key: layout.defaultConfig,
-                          source: .fleetDefault, store: store, progress: progress, logger: logger,
+                          source: .fleetDefault, store: store, progress: progress, tick: tick, logger: logger,
                           onChange: { mailbox.post(.config($0)) }),
         ]
     }

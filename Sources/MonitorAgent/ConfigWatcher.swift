@@ -22,7 +22,7 @@ final class ConfigWatcher: @unchecked Sendable {
     /// `onChange` runs after every applied value (nil change = same effective
     /// config), on the watch thread; it must only post.
     init(client: EtcdClient, key: String, source: ConfigStore.Source, store: ConfigStore,
-         progress: ProgressMonitor, logger: Logger, onChange: @escaping (ConfigStore.Change?) -> Void) {
+         progress: ProgressMonitor, tick: Double, logger: Logger, onChange: @escaping (ConfigStore.Change?) -> Void) {
         self.key = key
         self.source = source
         self.store = store
@@ -30,7 +30,7 @@ final class ConfigWatcher: @unchecked Sendable {
         self.logger = logger
         self.onChange = onChange
         workerName = source == .node ? "config watch" : "default config watch"
-        watch = ResumableWatch(client: client, key: key, prefix: false)
+        watch = ResumableWatch(client: client, key: key, prefix: false, tick: tick)
     }
 
     /// Test hook: lets a test stall this thread to prove the watchdog notices.

@@ -21,13 +21,16 @@ final class LeaseSession: @unchecked Sendable {
     private let makeValue: () -> [UInt8]
     private let progress: ProgressMonitor
     private let onChange: (State) -> Void
+    /// Longest sleep without a sign of life for the watchdog.
+    private let tick: Double
     private let stopSignal = StopSignal()
     private let leaseLock = NSLock()
     private var lease: Lease?
     private var lastState: State?
 
-    init(client: EtcdClient, ttl: Int64, key: String, progress: ProgressMonitor,
+    init(client: EtcdClient, ttl: Int64, key: String, progress: ProgressMonitor, tick: Double,
          makeValue: @escaping () -> [UInt8], onChange: @escaping (State) -> Void) {
+        self.tick = tick
         self.client = client
         self.ttl = ttl
         self.key = key
@@ -102,14 +105,14 @@ final class LeaseSession: @unchecked Sendable {
         onChange(state)
     }
 
-    /// Sleeps in slices of at most a second so the watchdog sees this thread
+    /// Sleeps in slices of at most `tick` so the watchdog sees this thread
     /// alive; returns early on stop or poke.
     private func sleepBeating(_ seconds: Double) {
         let deadline = Date().addingTimeInterval(seconds)
         while true {
             let left = deadline.timeIntervalSinceNow
             if left <= 0 { return }
-            let slice = min(left, 1)
+            let slice = min(left, tick)
             let sliceEnd = Date().addingTimeInterval(slice)
             if stopSignal.wait(slice) { return }
             progress.beat(Self.workerName)

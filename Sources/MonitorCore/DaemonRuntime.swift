@@ -23,6 +23,16 @@ public final class DaemonRuntime {
         progress.register(mainWorker)
     }
 
+    /// How long a worker thread may sleep between signs of life: a quarter of the
+    /// watchdog interval (so two missed beats still fit in half of it), at most 5 s,
+    /// and 5 s without a watchdog. Longer sleeps mean fewer wakeups when idle.
+    public var workerTick: Double {
+        guard let watchdog else { return 5 }
+        let interval = watchdog.interval.components
+        let seconds = Double(interval.seconds) + Double(interval.attoseconds) / 1e18
+        return max(0.05, min(5, seconds / 4))
+    }
+
     /// When the supervisor must wake for the watchdog; nil without one.
     public var nextWake: Date? { watchdog == nil ? nil : nextPet }
 

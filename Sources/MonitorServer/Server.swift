@@ -169,7 +169,7 @@ public final class Server {
         let layout = KeyLayout(prefix: settings.etcd.keyPrefix)
         let client = EtcdClient(endpoints: settings.etcd.endpoints, requestTimeout: settings.etcd.requestTimeoutSec)
         // One watch over the whole prefix: heartbeats and registry in one ordered stream.
-        let w = ResumableWatch(client: client, key: layout.prefix + "/", prefix: true)
+        let w = ResumableWatch(client: client, key: layout.prefix + "/", prefix: true, tick: runtime.workerTick)
         progress.register(Self.watchWorker)
         let thread = WorkerThread(name: Self.watchWorker) { [mailbox, progress] in
             w.run(onIdle: { progress.beat(Self.watchWorker) }) { update in
