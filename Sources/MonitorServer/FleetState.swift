@@ -52,6 +52,9 @@ public struct FleetState: Sendable {
     }
 
     private var entries: [String: Entry] = [:]
+    /// Nodes per state, kept with every change so that STATUS= costs O(1) per
+    /// message however large the fleet.
+    private var counts: [FleetView.State: Int] = [:]
     private let layout: KeyLayout
     /// Both may change on a settings reload; they apply from the next evaluation.
     public var rules: FleetView.Rules
@@ -111,6 +114,7 @@ public struct FleetState: Sendable {
                 var entry = entries[name] ?? Entry()
                 entry.registry = event.kind == .put ? FleetView.RegistryInput(value: event.kv.value) : nil
                 if entry.registry == nil && entry.heartbeat == nil {
+                    if let state = entry.state { counts[state, default: 0] -= 1 }
                     entries[name] = nil // forgotten by an operator
                     continue
                 }
@@ -144,7 +148,20 @@ public struct FleetState: Sendable {
         return FleetView(nodes: nodes, now: now)
     }
 
-    public var summary: String { view(now: Date().timeIntervalSince1970).summary }
+    /// "3 nodes: 2 alive, 1 dead", from the running counts.
+    public var summary: String {
+        let total = counts.values.reduce(0, +)
+        let parts = FleetView.State.allCases.compactMap { state -> String? in
+            let n = counts[state] ?? 0
+            return n > 0 ? "\(n) \(state.rawValue)" : nil
+        }
+        return "\(total) node\(total == 1 ? "" : "s")" + (parts.isEmpty ? "" : ": " + parts.joined(separator: ", "))
+    }
+
+    /// One node as the view shows it now.
+    public func node(named name: String, now: Double) -> FleetView.Node? {
+        entries[name] == nil ? nil : node(name, now: now)
+    }
 
     public func state(of name: String) -> FleetView.State? { entries[name]?.state }
 
@@ -164,6 +181,8 @@ public struct FleetState: Sendable {
             let computed = node(name, now: now)
             let old = entry.state
             if old != computed.state {
+                if let old { counts[old, default: 0] -= 1 }
+                counts[computed.state, default: 0] += 1
                 entry.state = computed.state
                 entry.since = now
                 if let event = Self.event(from: old, to: computed.state) {

@@ -70,7 +70,8 @@ public final class Server {
             var wake = Date().addingTimeInterval(3600)
             if let pet = runtime.nextWake { wake = min(wake, pet) }
             if let nextSummary { wake = min(wake, nextSummary) }
-            if let deadline = fleet.nextDeadline() { wake = min(wake, Date(timeIntervalSince1970: deadline)) }
+            let deadline = fleet.nextDeadline()
+            if let deadline { wake = min(wake, Date(timeIntervalSince1970: deadline)) }
             if let message = mailbox.next(timeout: wake.timeIntervalSinceNow) {
                 switch message {
                 case let .signal(signal) where signal == SIGHUP:
@@ -84,7 +85,7 @@ public final class Server {
                     handle(update)
                 }
             }
-            if let deadline = fleet.nextDeadline(), Date().timeIntervalSince1970 >= deadline {
+            if let deadline, Date().timeIntervalSince1970 >= deadline {
                 report(fleet.tick(now: Date().timeIntervalSince1970))
                 updateStatus()
             }
@@ -133,7 +134,7 @@ public final class Server {
             case .alive, .left, .cpuOK, .memoryOK: logger.notice("\(line)", metadata: metadata)
             case .dead, .stale, .cpuHigh, .memoryHigh: logger.warning("\(line)", metadata: metadata)
             }
-            if t.event == .alive, let error = fleet.view(now: Date().timeIntervalSince1970)[t.node]?.valueError {
+            if t.event == .alive, let error = fleet.node(named: t.node, now: Date().timeIntervalSince1970)?.valueError {
                 logger.warning("node \(t.node): \(error)", metadata: ["node": "\(t.node)", "event": "BAD_VALUE"])
             }
         }

@@ -28,6 +28,7 @@ final class FleetStateTests: XCTestCase {
         XCTAssertEqual(fleet.state(of: "b"), .dead)
         XCTAssertEqual(fleet.state(of: "c"), .stopped)
         XCTAssertEqual(fleet.view(now: 100).summary, "3 nodes: 1 alive, 1 stopped, 1 dead")
+        XCTAssertEqual(fleet.summary, fleet.view(now: 100).summary, "running counts agree with the view")
     }
 
     func testPutsAreNotTransitionsAndDeletesAreLeftOrDeadByTheStoppingMark() {
@@ -74,9 +75,11 @@ final class FleetStateTests: XCTestCase {
         XCTAssertEqual(fleet.state(of: "gone"), .dead)
         _ = fleet.apply(events: [WatchEvent(kind: .delete, kv: KeyValue(key: layout.registry("gone"), value: []))], now: 2)
         XCTAssertNil(fleet.state(of: "gone"))
+        XCTAssertEqual(fleet.summary, "0 nodes")
         let junk = fleet.apply(events: [WatchEvent(kind: .put, kv: KeyValue(key: layout.heartbeat("j"), value: Array("{{".utf8)))], now: 3)
         XCTAssertEqual(names(junk), ["j ALIVE"])
         XCTAssertNotNil(fleet.view(now: 3)["j"]?.valueError)
+        XCTAssertEqual(fleet.summary, "1 node: 1 alive")
     }
 
     func testAResyncAfterAnOutageReportsOnlyWhatChanged() {
