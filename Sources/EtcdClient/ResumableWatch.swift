@@ -94,13 +94,7 @@ public final class ResumableWatch: @unchecked Sendable {
     /// Backoff wait in slices of `tick`, calling `onIdle` between them: waiting
     /// for etcd is progress, not a stuck thread. Returns true when stopped.
     private func waitBeating(_ seconds: Double, onIdle: () -> Void) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while true {
-            let left = deadline.timeIntervalSinceNow
-            if left <= 0 { return stopSignal.isStopped }
-            if stopSignal.wait(min(left, tick)) { return true }
-            onIdle()
-        }
+        stopSignal.wait(seconds, slice: tick, beat: onIdle) == .stopped
     }
 
     private var currentEndpoint: String { client.endpoints[endpointIndex % client.endpoints.count] }

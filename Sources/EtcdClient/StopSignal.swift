@@ -47,6 +47,29 @@ public final class StopSignal: @unchecked Sendable {
         condition.unlock()
     }
 
+    public enum WaitOutcome: Sendable { case elapsed, poked, stopped }
+
+    /// Sleeps up to `seconds` in slices of at most `slice`, calling `beat` between
+    /// them (without the lock): a thread waiting here is alive, not stuck, and the
+    /// watchdog should see it so. Ends early on stop or poke.
+    public func wait(_ seconds: Double, slice: Double, beat: () -> Void) -> WaitOutcome {
+        let deadline = Date().addingTimeInterval(max(0, seconds))
+        condition.lock()
+        let seen = pokes
+        while true {
+            if stopped { condition.unlock(); return .stopped }
+            if pokes != seen { condition.unlock(); return .poked }
+            let now = Date()
+            if now >= deadline { condition.unlock(); return .elapsed }
+            let sliceEnd = min(deadline, now.addingTimeInterval(slice))
+            if !condition.wait(until: sliceEnd) {
+                condition.unlock()
+                beat()
+                condition.lock()
+            }
+        }
+    }
+
     /// Sleeps up to `seconds`; returns true if stopped (before or during the wait).
     @discardableResult
     public func wait(_ seconds: Double) -> Bool {

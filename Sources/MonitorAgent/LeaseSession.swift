@@ -108,16 +108,7 @@ final class LeaseSession: @unchecked Sendable {
     /// Sleeps in slices of at most `tick` so the watchdog sees this thread
     /// alive; returns early on stop or poke.
     private func sleepBeating(_ seconds: Double) {
-        let deadline = Date().addingTimeInterval(seconds)
-        while true {
-            let left = deadline.timeIntervalSinceNow
-            if left <= 0 { return }
-            let slice = min(left, tick)
-            let sliceEnd = Date().addingTimeInterval(slice)
-            if stopSignal.wait(slice) { return }
-            progress.beat(Self.workerName)
-            if sliceEnd.timeIntervalSinceNow > 0.005 { return } // poked
-        }
+        _ = stopSignal.wait(seconds, slice: tick) { progress.beat(Self.workerName) }
     }
 
     static func reason(_ error: Error) -> String {

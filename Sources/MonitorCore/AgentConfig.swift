@@ -87,7 +87,7 @@ public struct AgentConfigPatch: Equatable, Sendable {
     /// The JSON this patch stands for (only the fields it sets).
     public func encoded() -> [UInt8] {
         var dict: [String: Any] = [:]
-        if let interval { dict["interval"] = Int64(exactly: interval).map { $0 as Any } ?? interval as Any }
+        if let interval { dict["interval"] = JSONNumber.encodable(interval) }
         if let metrics { dict["metrics"] = metrics }
         let data = (try? JSONSerialization.data(withJSONObject: dict, options: [.sortedKeys])) ?? Data("{}".utf8)
         return [UInt8](data)

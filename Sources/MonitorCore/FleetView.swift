@@ -236,11 +236,16 @@ public struct FleetView: Equatable, Sendable {
 
     /// "3 nodes: 2 alive, 1 dead" (states with no node are left out; "0 nodes" when empty).
     public var summary: String {
+        Self.summary(counts: Dictionary(grouping: nodes, by: \.state).mapValues(\.count))
+    }
+
+    /// The summary line for nodes counted per state (the server keeps running counts).
+    public static func summary(counts: [State: Int]) -> String {
         let parts = State.allCases.compactMap { state -> String? in
-            let n = count(state)
+            let n = counts[state] ?? 0
             return n > 0 ? "\(n) \(state.rawValue)" : nil
         }
-        let total = nodes.count
+        let total = counts.values.reduce(0, +)
         return "\(total) node\(total == 1 ? "" : "s")" + (parts.isEmpty ? "" : ": " + parts.joined(separator: ", "))
     }
 }

@@ -44,7 +44,7 @@ public struct Heartbeat: Equatable, Sendable {
 
     public func encoded() -> [UInt8] {
         var dict: [String: Any] = ["status": status, "ts": ts, "hostname": hostname]
-        if let interval { dict["interval"] = Int64(exactly: interval).map { $0 as Any } ?? interval as Any }
+        if let interval { dict["interval"] = JSONNumber.encodable(interval) }
         if let node { dict["node"] = node }
         if let version { dict["version"] = version }
         if let seq { dict["seq"] = seq }

@@ -52,9 +52,9 @@ public struct NodeRecord: Equatable, Sendable {
     public func encoded() -> [UInt8] {
         var dict: [String: Any] = [
             "node": node, "hostname": hostname, "version": version,
-            "first_start": Self.number(firstStart), "last_start": Self.number(lastStart), "stopped": stopped,
+            "first_start": JSONNumber.encodable(firstStart), "last_start": JSONNumber.encodable(lastStart), "stopped": stopped,
         ]
-        if let stoppedAt { dict["stopped_at"] = Self.number(stoppedAt) }
+        if let stoppedAt { dict["stopped_at"] = JSONNumber.encodable(stoppedAt) }
         let data = (try? JSONSerialization.data(withJSONObject: dict, options: [.sortedKeys])) ?? Data("{}".utf8)
         return [UInt8](data)
     }
@@ -90,9 +90,6 @@ public struct NodeRecord: Equatable, Sendable {
     }
 
     /// Whole seconds as integers, so the stored value reads naturally.
-    private static func number(_ value: Double) -> Any {
-        value == value.rounded() && abs(value) < 1e15 ? Int64(value) as Any : value as Any
-    }
 }
 
 public struct NodeRecordError: Error, Equatable, CustomStringConvertible {

@@ -149,14 +149,7 @@ public struct FleetState: Sendable {
     }
 
     /// "3 nodes: 2 alive, 1 dead", from the running counts.
-    public var summary: String {
-        let total = counts.values.reduce(0, +)
-        let parts = FleetView.State.allCases.compactMap { state -> String? in
-            let n = counts[state] ?? 0
-            return n > 0 ? "\(n) \(state.rawValue)" : nil
-        }
-        return "\(total) node\(total == 1 ? "" : "s")" + (parts.isEmpty ? "" : ": " + parts.joined(separator: ", "))
-    }
+    public var summary: String { FleetView.summary(counts: counts) }
 
     /// One node as the view shows it now.
     public func node(named name: String, now: Double) -> FleetView.Node? {
