@@ -1,9 +1,23 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Modules by responsibility: the etcd client knows nothing of monitoring, the
-// systemd support knows nothing of etcd, /proc parsing knows neither. The C
-// targets are thin shims with no logic.
+// Modules by responsibility. The dependency rule, from the bottom up (an arrow
+// only ever points down; a module imports nothing of its own layer):
+//
+//   0. CCurl, CSystemd: C shims, no logic. Concurrency: locks, mailboxes, threads,
+//      signals, the monotonic clock; imports only the standard library and Glibc.
+//   1. Leaves, each knowing nothing of the others: EtcdClient (the etcd JSON
+//      gateway), SystemdNotify (sd_notify, watchdog), MonitorLogging (journald and
+//      stderr log handlers), MonitorSettings (monitor.conf), FleetModel (the etcd
+//      contract: key layout, value formats, metric names, fleet rules), ProcFS
+//      (/proc parsing). They may import layer 0 and swift-log.
+//   2. DaemonKit: the supervisor both daemons run (signals, sd_notify, watchdog,
+//      reload); combines layer 1's SystemdNotify, MonitorLogging, MonitorSettings.
+//   3. MonitorAgent, MonitorServer (the only modules that combine etcd, systemd
+//      and /proc), MonitorCtlKit (monitorctl's commands; never SystemdNotify,
+//      MonitorLogging or DaemonKit, so monitorctl does not link libsystemd).
+//   4. Executables: argument parsing and `run`, nothing else.
+//   Test kits (*TestKit, EtcdTestSupport) are linked by tests only.
 let package = Package(
     name: "monitor",
     platforms: [.macOS(.v13)],
@@ -17,57 +31,80 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
+        // Layer 0
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CSystemd", linkerSettings: [.linkedLibrary("systemd")]),
-        .target(name: "EtcdClient", dependencies: ["CCurl"]),
-        .target(name: "SystemdSupport", dependencies: [
-            "CSystemd", .product(name: "Logging", package: "swift-log"),
+        .target(name: "Concurrency"),
+        // Layer 1
+        .target(name: "EtcdClient", dependencies: ["CCurl", "Concurrency"]),
+        .target(name: "SystemdNotify", dependencies: ["CSystemd", "Concurrency"]),
+        .target(name: "MonitorLogging", dependencies: [
+            "CSystemd", "Concurrency", .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "MonitorMetrics"),
-        .target(name: "MonitorCore", dependencies: [
-            "EtcdClient", "MonitorMetrics", "SystemdSupport", .product(name: "Logging", package: "swift-log"),
+        .target(name: "MonitorSettings"),
+        .target(name: "FleetModel"),
+        .target(name: "ProcFS"),
+        // Layer 2
+        .target(name: "DaemonKit", dependencies: [
+            "Concurrency", "SystemdNotify", "MonitorLogging", "MonitorSettings",
+            .product(name: "Logging", package: "swift-log"),
         ]),
+        // Layer 3
         .target(name: "MonitorAgent", dependencies: [
-            "MonitorCore", "EtcdClient", "SystemdSupport", "MonitorMetrics",
+            "DaemonKit", "Concurrency", "EtcdClient", "FleetModel", "MonitorSettings", "ProcFS", "SystemdNotify",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "MonitorServer", dependencies: [
-            "MonitorCore", "EtcdClient", "SystemdSupport",
+            "DaemonKit", "Concurrency", "EtcdClient", "FleetModel", "MonitorSettings", "SystemdNotify",
             .product(name: "Logging", package: "swift-log"),
-        ]),
-        .executableTarget(name: "monitor-agentd", dependencies: [
-            "MonitorAgent", "MonitorCore", "SystemdSupport",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "monitor-serverd", dependencies: [
-            "MonitorServer", "MonitorCore", "SystemdSupport",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // monitorctl's commands, in a library so tests run them in-process.
         .target(name: "MonitorCtlKit", dependencies: [
-            "MonitorCore", "EtcdClient", "MonitorMetrics",
+            "Concurrency", "EtcdClient", "FleetModel", "MonitorSettings",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "monitorctl", dependencies: [
-            "MonitorCtlKit", "MonitorCore", "EtcdClient", "SystemdSupport",
+        // Layer 4
+        .executableTarget(name: "monitor-agentd", dependencies: [
+            "MonitorAgent", "DaemonKit", "MonitorSettings", "MonitorLogging", "Concurrency",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        // Starts and stops real etcd members for tests; never linked into a daemon.
-        .target(name: "EtcdTestSupport", dependencies: ["EtcdClient"]),
-        .testTarget(name: "MonitorCoreTests", dependencies: ["MonitorCore"]),
-        .testTarget(name: "MonitorServerTests", dependencies: ["MonitorServer", "MonitorCore", "EtcdClient"]),
-        .testTarget(name: "MonitorAgentTests", dependencies: ["MonitorAgent", "MonitorCore"]),
-        .testTarget(name: "MonitorMetricsTests", dependencies: ["MonitorMetrics"],
-                    resources: [.copy("Fixtures")]),
-        .testTarget(name: "SystemdSupportTests", dependencies: [
-            "SystemdSupport", .product(name: "Logging", package: "swift-log"),
+        .executableTarget(name: "monitor-serverd", dependencies: [
+            "MonitorServer", "DaemonKit", "MonitorSettings", "MonitorLogging", "Concurrency",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "monitorctl", dependencies: ["MonitorCtlKit"]),
+
+        // Test kits: linked by tests only, never by a daemon.
+        .target(name: "EtcdTestSupport", dependencies: ["EtcdClient", "Concurrency"]),
+        .target(name: "LoggingTestKit", dependencies: [
+            "Concurrency", "MonitorLogging", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "SystemdTestKit"),
+        .target(name: "ProcFSTestKit", resources: [.copy("Fixtures")]),
+
+        // One test target per module, plus the integration tests of the binaries.
+        .testTarget(name: "ConcurrencyTests", dependencies: ["Concurrency"]),
         .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient", "EtcdTestSupport"]),
-        .testTarget(name: "MonitorctlTests", dependencies: [
-            "MonitorCtlKit", "MonitorCore", "EtcdClient", "EtcdTestSupport",
+        .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify", "SystemdTestKit", "Concurrency"]),
+        .testTarget(name: "MonitorLoggingTests", dependencies: [
+            "MonitorLogging", "LoggingTestKit", "SystemdTestKit", "Concurrency", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "MonitorSettingsTests", dependencies: ["MonitorSettings"]),
+        .testTarget(name: "FleetModelTests", dependencies: ["FleetModel", "MonitorSettings"]),
+        .testTarget(name: "ProcFSTests", dependencies: ["ProcFS", "ProcFSTestKit"]),
+        .testTarget(name: "DaemonKitTests", dependencies: [
+            "DaemonKit", "Concurrency", "SystemdTestKit", "LoggingTestKit",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "MonitorAgentTests", dependencies: [
+            "MonitorAgent", "FleetModel", "ProcFS", "ProcFSTestKit", "MonitorSettings", "LoggingTestKit", "Concurrency",
+        ]),
+        .testTarget(name: "MonitorServerTests", dependencies: ["MonitorServer", "FleetModel", "EtcdClient"]),
+        .testTarget(name: "MonitorCtlKitTests", dependencies: [
+            "MonitorCtlKit", "FleetModel", "MonitorSettings", "EtcdClient", "EtcdTestSupport",
         ]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "EtcdClient", "EtcdTestSupport", "MonitorCore", "SystemdSupport",
+            "EtcdClient", "EtcdTestSupport", "FleetModel", "MonitorSettings",
         ]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,3 +1,4 @@
+import Concurrency
 import CCurl
 import Foundation
 

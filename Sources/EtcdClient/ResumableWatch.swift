@@ -1,3 +1,4 @@
+import Concurrency
 import Foundation
 
 /// Mirrors a key or prefix: reads it once, then watches from that read's revision

@@ -1,9 +1,12 @@
 import EtcdClient
 import Foundation
 import Logging
-import MonitorCore
-import MonitorMetrics
-import SystemdSupport
+import FleetModel
+import MonitorSettings
+import FleetModel
+import Concurrency
+import DaemonKit
+import SystemdNotify
 
 /// monitor-agentd's supervisor. Owns the work loop (on the calling thread) and
 /// the threads it starts: the lease keepalive and the two config watches. Every

@@ -1,8 +1,11 @@
 import EtcdClient
 import Foundation
 import Logging
-import MonitorCore
-import SystemdSupport
+import FleetModel
+import MonitorSettings
+import Concurrency
+import DaemonKit
+import SystemdNotify
 
 /// The threads of one registration: the lease session and the two config
 /// watches, each with its own etcd client (a keepalive never queues behind a

@@ -1,4 +1,8 @@
-import MonitorCore
+import Concurrency
+import FleetModel
+import ProcFS
+import FleetModel
+import MonitorSettings
 
 /// The config in force, shared by the config watches (writers) and the work loop
 /// and keepalive thread (readers) under one reader-writer lock. Holds the last

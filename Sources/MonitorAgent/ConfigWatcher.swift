@@ -1,8 +1,11 @@
 import EtcdClient
 import Foundation
 import Logging
-import MonitorCore
-import SystemdSupport
+import FleetModel
+import MonitorSettings
+import Concurrency
+import DaemonKit
+import SystemdNotify
 
 /// Watches one config key (the node's own, or the fleet default) on its own
 /// thread: reads it once, then follows every change without a gap, and applies

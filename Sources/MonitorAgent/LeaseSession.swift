@@ -1,6 +1,8 @@
 import EtcdClient
 import Foundation
-import SystemdSupport
+import Concurrency
+import DaemonKit
+import SystemdNotify
 
 /// Proves the node alive: grants a lease, puts the heartbeat attached to it, and
 /// keeps the lease alive with the keepalive API on its own thread. Owns the lease

@@ -1,8 +1,9 @@
 import ArgumentParser
 import EtcdClient
 import Foundation
-import MonitorCore
-import MonitorMetrics
+import FleetModel
+import MonitorSettings
+import FleetModel
 
 /// NODE or "default", checked at parse time.
 private func checkTarget(_ target: String) throws {

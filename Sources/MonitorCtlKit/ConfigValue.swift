@@ -1,6 +1,7 @@
 import Foundation
-import MonitorCore
-import MonitorMetrics
+import FleetModel
+import MonitorSettings
+import FleetModel
 
 /// Pure helpers for config values (`{"interval": N, "metrics": [...]}`): command-line
 /// assignments, metric-name checks, field merging, and the effective config.

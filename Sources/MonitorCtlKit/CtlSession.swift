@@ -1,7 +1,9 @@
+import Concurrency
 import ArgumentParser
 import EtcdClient
 import Foundation
-import MonitorCore
+import FleetModel
+import MonitorSettings
 
 /// monitorctl's exit codes (documented in `monitorctl --help`).
 public enum CtlExitCode {

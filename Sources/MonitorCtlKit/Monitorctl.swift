@@ -1,7 +1,9 @@
+import Concurrency
 import ArgumentParser
 import EtcdClient
 import Foundation
-import MonitorCore
+import FleetModel
+import MonitorSettings
 
 /// The command tree. Parsing only: `MonitorctlRunner` executes.
 struct Monitorctl: ParsableCommand {

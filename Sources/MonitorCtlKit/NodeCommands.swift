@@ -1,6 +1,7 @@
 import ArgumentParser
 import EtcdClient
-import MonitorCore
+import FleetModel
+import MonitorSettings
 
 /// `monitorctl node forget NODE`: removes a node's registry entry, so a node
 /// retired for good stops showing as dead.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EtcdClient
-import MonitorCore
+import FleetModel
+import MonitorSettings
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, json
@@ -44,8 +45,9 @@ struct StatusCommand: CtlCommand {
         let heartbeats = try session.etcd("reading \(layout.heartbeatPrefix)") {
             try $0.range(layout.heartbeatPrefix, prefix: true)
         }
-        let rules = FleetView.Rules(settings: session.settings.server)
-        let view = FleetView(heartbeatKVs: heartbeats.kvs, registryKVs: registry.kvs, layout: layout,
+        let rules = FleetView.Rules(staleAfterRounds: session.settings.server.staleAfterRounds)
+        let view = FleetView(heartbeatKVs: heartbeats.kvs.map { ($0.key, $0.value) },
+                             registryKVs: registry.kvs.map { ($0.key, $0.value) }, layout: layout,
                              now: session.now(), rules: rules)
         switch output {
         case .json:

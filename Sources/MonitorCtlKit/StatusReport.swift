@@ -1,5 +1,6 @@
 import Foundation
-import MonitorCore
+import FleetModel
+import MonitorSettings
 
 /// Renders a `FleetView` for `monitorctl status`: the table for people, the JSON
 /// document for scripts. Pure: the same view gives the same text.

@@ -1,7 +1,9 @@
+import Concurrency
 import ArgumentParser
 import EtcdClient
 import Foundation
-import MonitorCore
+import FleetModel
+import MonitorSettings
 
 /// Turns heartbeat snapshots and events into ALIVE / LEFT / DEAD transitions,
 /// once per change, never per heartbeat. Pure; owned by one watch.

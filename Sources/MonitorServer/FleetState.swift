@@ -1,6 +1,7 @@
 import EtcdClient
 import Foundation
-import MonitorCore
+import FleetModel
+import MonitorSettings
 
 /// The server's live knowledge of every node, fed by one watch over the whole key
 /// prefix (heartbeats and registry in one stream, so a clean stop's registry mark

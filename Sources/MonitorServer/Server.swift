@@ -1,8 +1,11 @@
 import EtcdClient
 import Foundation
 import Logging
-import MonitorCore
-import SystemdSupport
+import FleetModel
+import MonitorSettings
+import Concurrency
+import DaemonKit
+import SystemdNotify
 
 /// monitor-serverd's supervisor. Owns the fleet state (on the calling thread)
 /// and the heartbeat watch thread, which only posts what it sees. Logs one line
@@ -50,7 +53,7 @@ public final class Server {
 
     static func makeFleet(_ settings: Settings) -> FleetState {
         FleetState(layout: KeyLayout(prefix: settings.etcd.keyPrefix),
-                   rules: FleetView.Rules(settings: settings.server),
+                   rules: FleetView.Rules(staleAfterRounds: settings.server.staleAfterRounds),
                    thresholds: .init(cpuPercent: settings.server.cpuWarnPercent,
                                      memoryPercent: settings.server.memoryWarnPercent))
     }

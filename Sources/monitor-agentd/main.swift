@@ -1,8 +1,11 @@
 import ArgumentParser
 import Logging
 import MonitorAgent
-import MonitorCore
-import SystemdSupport
+import FleetModel
+import MonitorSettings
+import Concurrency
+import DaemonKit
+import MonitorLogging
 
 /// monitor-agentd: parse arguments, load settings, bootstrap logging, run the agent.
 struct AgentCommand: ParsableCommand {

@@ -1,8 +1,11 @@
 import ArgumentParser
 import Logging
-import MonitorCore
+import FleetModel
+import MonitorSettings
 import MonitorServer
-import SystemdSupport
+import Concurrency
+import DaemonKit
+import MonitorLogging
 
 /// monitor-serverd: parse arguments, load settings, bootstrap logging, run the server.
 struct ServerCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import EtcdClient
 import Foundation
-import MonitorCore
+import FleetModel
+import MonitorSettings
 import XCTest
 
 /// The spine end to end: real etcd, the real daemons as processes.

@@ -1,7 +1,8 @@
 import EtcdClient
 import EtcdTestSupport
 import Foundation
-import MonitorCore
+import FleetModel
+import MonitorSettings
 import XCTest
 
 /// The agent keeps running through an etcd outage and comes back by itself.

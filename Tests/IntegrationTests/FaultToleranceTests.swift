@@ -1,7 +1,8 @@
 import EtcdClient
 import EtcdTestSupport
 import Foundation
-import MonitorCore
+import FleetModel
+import MonitorSettings
 import XCTest
 
 /// Issue 4: etcd restarts, leader loss, member failure, compaction, lost leases:
@@ -33,8 +34,8 @@ final class FaultToleranceTests: DaemonTestCase {
             // Longer than the TTL: leases were kept alive through the survivors.
             Thread.sleep(forTimeInterval: 6)
             XCTAssertFalse(server.output.contains("DEAD"), "no false DEAD after killing member \(leader):\n\(server.output)")
-            let view = FleetView(heartbeatKVs: try all.range("\(prefix)/heartbeat/", prefix: true).kvs,
-                                 registryKVs: try all.range("\(prefix)/nodes/", prefix: true).kvs,
+            let view = FleetView(heartbeatKVs: try all.range("\(prefix)/heartbeat/", prefix: true).kvs.map { ($0.key, $0.value) },
+                                 registryKVs: try all.range("\(prefix)/nodes/", prefix: true).kvs.map { ($0.key, $0.value) },
                                  layout: KeyLayout(prefix: prefix), now: Date().timeIntervalSince1970)
             XCTAssertEqual(view.count(.alive), 2, view.summary)
             try etcd.start(member: leader)

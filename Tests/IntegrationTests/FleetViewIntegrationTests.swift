@@ -1,6 +1,7 @@
 import EtcdClient
 import Foundation
-import MonitorCore
+import FleetModel
+import MonitorSettings
 import XCTest
 
 /// Issue 3 behaviour of the daemons: registry, stale, thresholds, default config.

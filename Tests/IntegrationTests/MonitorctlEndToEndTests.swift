@@ -1,6 +1,7 @@
 import EtcdClient
 import Foundation
-import MonitorCore
+import FleetModel
+import MonitorSettings
 import XCTest
 
 /// monitorctl against real agents (issue 3's scenario): status, live retune,

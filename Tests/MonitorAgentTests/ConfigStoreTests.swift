@@ -1,4 +1,5 @@
-import MonitorCore
+import FleetModel
+import MonitorSettings
 @testable import MonitorAgent
 import XCTest
 

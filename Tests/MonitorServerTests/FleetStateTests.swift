@@ -1,6 +1,7 @@
 import EtcdClient
 import Foundation
-import MonitorCore
+import FleetModel
+import MonitorSettings
 @testable import MonitorServer
 import XCTest
 

@@ -1,0 +1,114 @@
+import Foundation
+
+/// The live configuration of one agent: the lab's `{"interval": N, "metrics": [...]}`.
+/// Unknown extra fields are ignored (backward compatible); a missing field means
+/// its default.
+public struct AgentConfig: Equatable, Sendable {
+    /// Seconds between work rounds, 1 to 86400.
+    public var interval: Double
+    /// Metric names as the operator wrote them (shorthands like "disk" kept).
+    public var metrics: [String]
+
+    public static let intervalRange: ClosedRange<Double> = 1...86400
+    public static let `default` = AgentConfig(interval: 10, metrics: MetricName.allCases.map(\.rawValue))
+
+    public init(interval: Double, metrics: [String]) {
+        self.interval = interval
+        self.metrics = metrics
+    }
+
+    /// The config with every field `patch` sets replaced (a node's key overrides
+    /// the default key field by field).
+    public func applying(_ patch: AgentConfigPatch) -> AgentConfig {
+        AgentConfig(interval: patch.interval ?? interval, metrics: patch.metrics ?? metrics)
+    }
+
+    /// "interval 10s, metrics [cpu, memory]"
+    public var summary: String { "interval \(Self.format(seconds: interval)), metrics \(metricsList)" }
+
+    public var metricsList: String { "[" + metrics.joined(separator: ", ") + "]" }
+
+    /// "10s", "1.5s".
+    public static func format(seconds: Double) -> String {
+        Int64(exactly: seconds).map { "\($0)s" } ?? "\(seconds)s"
+    }
+
+    /// One line that says what changed, e.g. "interval 10s -> 2s, metrics [cpu] -> [cpu, memory]".
+    public func describeChange(from old: AgentConfig) -> String {
+        var parts: [String] = []
+        parts.append(old.interval == interval ? "interval \(Self.format(seconds: interval)) (unchanged)"
+                     : "interval \(Self.format(seconds: old.interval)) -> \(Self.format(seconds: interval))")
+        parts.append(old.metrics == metrics ? "metrics \(metricsList) (unchanged)"
+                     : "metrics \(old.metricsList) -> \(metricsList)")
+        return parts.joined(separator: ", ")
+    }
+}
+
+/// The fields one config key sets. Parsing validates everything, so a patch that
+/// exists is good to apply.
+public struct AgentConfigPatch: Equatable, Sendable {
+    public var interval: Double?
+    public var metrics: [String]?
+
+    public init(interval: Double? = nil, metrics: [String]? = nil) {
+        self.interval = interval
+        self.metrics = metrics
+    }
+
+    /// Parses a config value. Errors say what was expected, e.g.
+    /// `"interval": expected a number of seconds from 1 to 86400, got "10s"`.
+    public static func parse(_ bytes: [UInt8]) throws -> AgentConfigPatch {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+        } catch {
+            throw AgentConfigError(message: "not valid JSON (\(Self.preview(bytes)))")
+        }
+        guard let dict = object as? [String: Any] else {
+            throw AgentConfigError(message: "expected a JSON object like {\"interval\": 10, \"metrics\": [\"cpu\"]}, got \(Self.preview(bytes))")
+        }
+        var patch = AgentConfigPatch()
+        if let raw = dict["interval"], !(raw is NSNull) {
+            guard let seconds = JSONNumber.double(raw), AgentConfig.intervalRange.contains(seconds) else {
+                throw AgentConfigError(message: "\"interval\": expected a number of seconds from 1 to 86400, got \(Self.describe(raw))")
+            }
+            patch.interval = seconds
+        }
+        if let raw = dict["metrics"], !(raw is NSNull) {
+            guard let list = raw as? [Any], list.allSatisfy({ $0 is String }) else {
+                throw AgentConfigError(message: "\"metrics\": expected a list of metric names like [\"cpu\", \"memory\"], got \(Self.describe(raw))")
+            }
+            patch.metrics = list.compactMap { $0 as? String }
+        }
+        return patch
+    }
+
+    /// The JSON this patch stands for (only the fields it sets).
+    public func encoded() -> [UInt8] {
+        var dict: [String: Any] = [:]
+        if let interval { dict["interval"] = JSONNumber.encodable(interval) }
+        if let metrics { dict["metrics"] = metrics }
+        let data = (try? JSONSerialization.data(withJSONObject: dict, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return [UInt8](data)
+    }
+
+    private static func describe(_ any: Any) -> String {
+        if let s = any as? String { return "\"\(s.prefix(40))\"" }
+        if let n = any as? NSNumber { return JSONNumber.isBool(n) ? (n.boolValue ? "true" : "false") : "\(n)" }
+        if any is [Any] { return "a list" }
+        if any is [String: Any] { return "an object" }
+        return "\(any)"
+    }
+
+    static func preview(_ bytes: [UInt8]) -> String {
+        let text = String(decoding: bytes.prefix(60), as: UTF8.self)
+            .replacingOccurrences(of: "\n", with: " ")
+        return bytes.count > 60 ? "\"\(text)...\"" : "\"\(text)\""
+    }
+}
+
+/// Why a config value was rejected; the message names the field and what was expected.
+public struct AgentConfigError: Error, Equatable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}

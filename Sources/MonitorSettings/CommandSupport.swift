@@ -1,0 +1,24 @@
+import Glibc
+
+/// What every executable does before anything else, in one place.
+public enum CommandSupport {
+    /// EX_CONFIG: systemd shows it as "status=78/CONFIG".
+    public static let configExitCode: Int32 = 78
+
+    /// Loads `--config PATH` (required to exist) or the default file (optional);
+    /// on any settings error prints the one precise message and exits 78.
+    public static func loadSettingsOrExit(program: String, configOption: String?) -> Settings {
+        do {
+            return try Settings.load(path: configOption ?? Settings.defaultPath, required: configOption != nil)
+        } catch {
+            fputs("\(program): \(error)\n", stderr)
+            exit(configExitCode)
+        }
+    }
+
+    public static func hostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+        return String(cString: buffer)
+    }
+}

@@ -1,0 +1,123 @@
+import EtcdClient
+import EtcdTestSupport
+import Foundation
+import FleetModel
+import MonitorSettings
+import XCTest
+
+/// Finds and runs the built `monitorctl` executable.
+enum MonitorctlBinary {
+    /// Next to the test bundle (SwiftPM puts products and the .xctest in one directory).
+    static let path: String? = {
+        let candidates = [
+            URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent(),
+            URL(fileURLWithPath: Bundle.main.bundlePath),
+            URL(fileURLWithPath: Bundle.main.bundlePath).deletingLastPathComponent(),
+        ]
+        return candidates.map { $0.appendingPathComponent("monitorctl").path }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
+    struct Result {
+        let code: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static func run(_ binary: String, _ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read before waiting: a large output would fill the pipe and block the child.
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(code: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+/// The real executable: exit codes, help, version, and a clean stop of `watch`.
+final class MonitorctlBinaryTests: XCTestCase {
+    var binary: String!
+
+    override func setUpWithError() throws {
+        guard let path = MonitorctlBinary.path else {
+            throw XCTSkip("monitorctl binary not found next to the test bundle (build it: swift build --product monitorctl)")
+        }
+        binary = path
+    }
+
+    func testHelpVersionAndUsageErrors() throws {
+        let help = try MonitorctlBinary.run(binary, ["--help"])
+        XCTAssertEqual(help.code, 0)
+        XCTAssertTrue(help.stdout.contains("Exit codes: 0 success"), help.stdout)
+        for command in [["status"], ["config", "set"], ["config", "get"], ["config", "edit"], ["node", "forget"], ["watch"]] {
+            let sub = try MonitorctlBinary.run(binary, command + ["--help"])
+            XCTAssertEqual(sub.code, 0, "\(command)")
+            XCTAssertTrue(sub.stdout.contains("USAGE: monitorctl \(command.joined(separator: " "))"), sub.stdout)
+            XCTAssertTrue(sub.stdout.contains("--endpoints"), "\(command)")
+            let version = try MonitorctlBinary.run(binary, command + ["--version"])
+            XCTAssertEqual(version.code, 0)
+            XCTAssertEqual(version.stdout, MonitorVersion.string + "\n")
+        }
+        XCTAssertEqual(try MonitorctlBinary.run(binary, []).code, 2, "no command")
+        XCTAssertEqual(try MonitorctlBinary.run(binary, ["status", "--bogus"]).code, 2)
+        let bad = try MonitorctlBinary.run(binary, ["config", "set", "w1", "metrics=gpu"])
+        XCTAssertEqual(bad.code, 2)
+        XCTAssertTrue(bad.stderr.contains("known names: cpu, memory"), bad.stderr)
+        let missing = try MonitorctlBinary.run(binary, ["status", "--config", "/nonexistent/monitor.conf"])
+        XCTAssertEqual(missing.code, 78)
+        XCTAssertEqual(missing.stderr, "monitorctl: /nonexistent/monitor.conf: cannot open: No such file or directory\n")
+        let down = try MonitorctlBinary.run(binary, ["status", "--endpoints", "http://127.0.0.1:\(try EtcdCluster.freePort())"])
+        XCTAssertEqual(down.code, 1)
+        XCTAssertTrue(down.stderr.contains("etcd unreachable at http://127.0.0.1:"), down.stderr)
+        XCTAssertFalse(down.stderr.contains("Fatal error"), down.stderr)
+    }
+
+    func testStatusExitCodesAndWatchStopsOnSIGTERM() throws {
+        guard EtcdCluster.isAvailable else { throw XCTSkip("etcd not available at \(EtcdCluster.binary)") }
+        let harness = try CtlHarness()
+        defer { harness.stop() }
+        let fleet = try harness.makeFleet()
+        let now = Date().timeIntervalSince1970
+        let lease = try fleet.client.grantLease(ttl: 60)
+        try fleet.register("w1", lastStart: now - 60)
+        try fleet.heartbeat("w1", agentHeartbeat("w1", ts: now), lease: lease.id)
+        let ok = try MonitorctlBinary.run(binary, ["status", "--config", fleet.configPath])
+        XCTAssertEqual(ok.code, 0, ok.stderr)
+        XCTAssertTrue(ok.stdout.hasPrefix("NODE "), ok.stdout)
+
+        try fleet.register("w2", lastStart: now - 60)
+        let dead = try MonitorctlBinary.run(binary, ["status", "-o", "json", "--config", fleet.configPath])
+        XCTAssertEqual(dead.code, 1)
+        XCTAssertTrue(dead.stdout.contains(#""summary" : "2 nodes: 1 alive, 1 dead""#), dead.stdout)
+
+        // watch: prints the snapshot, then exits 0 promptly on SIGTERM.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["watch", "--config", fleet.configPath]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = Pipe()
+        try process.run()
+        var text = ""
+        let deadline = Date().addingTimeInterval(10)
+        while !text.contains("w1 ALIVE") && Date() < deadline {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        XCTAssertTrue(text.hasSuffix(" w1 ALIVE\n"), text)
+        let stopAt = Date()
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .exit)
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertLessThan(-stopAt.timeIntervalSinceNow, 2, "stops promptly")
+    }
+}

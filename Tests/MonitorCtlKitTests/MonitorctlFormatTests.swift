@@ -1,0 +1,71 @@
+import EtcdClient
+import FleetModel
+import MonitorSettings
+@testable import MonitorCtlKit
+import XCTest
+
+/// The pure parts: human units, the table, assignments, transitions.
+final class MonitorctlFormatTests: XCTestCase {
+    func testHumanUnits() {
+        XCTAssertEqual(HumanFormat.ago(1000 - 12, now: 1000), "12s ago")
+        XCTAssertEqual(HumanFormat.ago(1000 - 0.4, now: 1000), "0s ago")
+        XCTAssertEqual(HumanFormat.ago(1000 + 0.5, now: 1000), "0s ago", "sub-second skew is noise")
+        XCTAssertEqual(HumanFormat.ago(1000 + 5, now: 1000), "in 5s")
+        XCTAssertEqual(HumanFormat.ago(nil, now: 1000), "-")
+        XCTAssertEqual(HumanFormat.duration(119), "119s")
+        XCTAssertEqual(HumanFormat.duration(180), "3m")
+        XCTAssertEqual(HumanFormat.duration(3 * 3600 + 59), "3h")
+        XCTAssertEqual(HumanFormat.duration(49 * 3600), "2d")
+        XCTAssertEqual(HumanFormat.rate(512), "512 B/s")
+        XCTAssertEqual(HumanFormat.rate(0), "0 B/s")
+        XCTAssertEqual(HumanFormat.rate(1_258_291), "1.2 MiB/s")
+        XCTAssertEqual(HumanFormat.rate(150 * 1024), "150 KiB/s")
+        XCTAssertEqual(HumanFormat.rate(1024 * 1024 - 1), "1.0 MiB/s")
+        XCTAssertEqual(HumanFormat.rate(nil), "-")
+        XCTAssertEqual(HumanFormat.bytes(16 * 1024 * 1024 * 1024), "16.0 GiB")
+        XCTAssertEqual(HumanFormat.percent(12.345), "12.3%")
+        XCTAssertEqual(HumanFormat.interval(10), "10s")
+        XCTAssertEqual(HumanFormat.interval(2.5), "2.5s")
+        XCTAssertEqual(HumanFormat.timestamp(1_795_000_000.9), "2026-11-18T11:06:40Z")
+    }
+
+    func testTable() {
+        var table = TextTable(header: ["NODE", "STATE"])
+        table.append(["worker-long", "alive"])
+        table.append(["w", "dead"])
+        XCTAssertEqual(table.render(), "NODE          STATE\nworker-long   alive\nw             dead\n")
+    }
+
+    func testAssignments() throws {
+        let fields = try ConfigValue.parseAssignments(["interval=2", "metrics= cpu , disk read,net,"])
+        XCTAssertEqual(fields["interval"] as? Int64, 2)
+        XCTAssertEqual(fields["metrics"] as? [String], ["cpu", "disk read", "net"])
+        XCTAssertEqual(try ConfigValue.parseAssignments(["interval=1.5"])["interval"] as? Double, 1.5)
+        XCTAssertEqual(try ConfigValue.parseAssignments(["metrics="])["metrics"] as? [String], [])
+        XCTAssertThrowsError(try ConfigValue.parseAssignments(["interval=86401"]))
+    }
+
+    func testTransitions() {
+        let layout = KeyLayout(prefix: "/m")
+        var tracker = TransitionTracker(layout: layout)
+        func kv(_ node: String, _ status: String = "alive") -> KeyValue {
+            KeyValue(key: layout.heartbeat(node), value: Array(#"{"status":"\#(status)","ts":1}"#.utf8))
+        }
+        typealias T = TransitionTracker.Transition
+        XCTAssertEqual(tracker.apply(snapshot: [kv("a"), kv("b"), KeyValue(key: "/x", value: [])]),
+                       [T(node: "a", event: .alive), T(node: "b", event: .alive)])
+        XCTAssertEqual(tracker.apply(events: [WatchEvent(kind: .put, kv: kv("a"))]), [], "a round, not a transition")
+        XCTAssertEqual(tracker.apply(events: [WatchEvent(kind: .put, kv: kv("a", "stopping")),
+                                              WatchEvent(kind: .delete, kv: KeyValue(key: layout.heartbeat("a"), value: []))]),
+                       [T(node: "a", event: .left)])
+        // prev_kv wins over our copy.
+        XCTAssertEqual(tracker.apply(events: [WatchEvent(kind: .delete, kv: KeyValue(key: layout.heartbeat("b"), value: []),
+                                                         previous: kv("b", "stopping"))]),
+                       [T(node: "b", event: .left)])
+        XCTAssertEqual(tracker.apply(events: [WatchEvent(kind: .put, kv: kv("c"))]), [T(node: "c", event: .alive)])
+        XCTAssertEqual(tracker.apply(events: [WatchEvent(kind: .delete, kv: KeyValue(key: layout.heartbeat("zz"), value: []))]),
+                       [], "never seen: nothing to report")
+        // A re-sync after compaction: c went away unseen (DEAD), d appeared.
+        XCTAssertEqual(tracker.apply(snapshot: [kv("d")]), [T(node: "d", event: .alive), T(node: "c", event: .dead)])
+    }
+}
