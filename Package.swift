@@ -65,11 +65,11 @@ let package = Package(
         ]),
         // Layer 4
         .executableTarget(name: "monitor-agentd", dependencies: [
-            "MonitorAgent", "DaemonKit", "MonitorSettings", "MonitorLogging", "Concurrency",
+            "MonitorAgent", "DaemonKit", "FleetModel", "MonitorSettings", "MonitorLogging", "Concurrency",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "monitor-serverd", dependencies: [
-            "MonitorServer", "DaemonKit", "MonitorSettings", "MonitorLogging", "Concurrency",
+            "MonitorServer", "DaemonKit", "FleetModel", "MonitorSettings", "MonitorLogging", "Concurrency",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "monitorctl", dependencies: ["MonitorCtlKit"]),
@@ -98,6 +98,7 @@ let package = Package(
         ]),
         .testTarget(name: "MonitorAgentTests", dependencies: [
             "MonitorAgent", "FleetModel", "ProcFS", "ProcFSTestKit", "MonitorSettings", "LoggingTestKit", "Concurrency",
+            "EtcdClient",
         ]),
         .testTarget(name: "MonitorServerTests", dependencies: ["MonitorServer", "FleetModel", "EtcdClient"]),
         .testTarget(name: "MonitorCtlKitTests", dependencies: [

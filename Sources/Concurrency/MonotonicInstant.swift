@@ -60,3 +60,20 @@ public struct MonotonicInstant: Comparable, Hashable, Sendable, CustomStringConv
         return sum
     }
 }
+
+extension MonotonicInstant {
+    /// Seconds since the clock's origin.
+    public var seconds: Double { Double(nanoseconds) / 1e9 }
+
+    /// The instant `seconds` later (earlier when negative), clamped to the clock's range.
+    public static func + (lhs: MonotonicInstant, seconds: Double) -> MonotonicInstant {
+        guard seconds.isFinite else { return seconds > 0 ? MonotonicInstant(nanoseconds: .max) : lhs }
+        return lhs + Duration.nanoseconds(Int64(clamping: Int64(exactly: (seconds * 1e9).rounded()) ?? (seconds > 0 ? .max : .min)))
+    }
+
+    /// Seconds from `earlier` to this instant; negative when `earlier` is later.
+    public func secondsSince(_ earlier: MonotonicInstant) -> Double {
+        nanoseconds >= earlier.nanoseconds ? Double(nanoseconds - earlier.nanoseconds) / 1e9
+            : -Double(earlier.nanoseconds - nanoseconds) / 1e9
+    }
+}

@@ -59,6 +59,11 @@ public struct RangeResult: Sendable {
 public struct Lease: Equatable, Sendable {
     public var id: Int64
     public var ttl: Int64
+
+    public init(id: Int64, ttl: Int64) {
+        self.id = id
+        self.ttl = ttl
+    }
 }
 
 /// Helpers for the gateway's JSON conventions: int64 as strings (or numbers),

@@ -1,51 +1,34 @@
-import EtcdClient
-import Foundation
 import Concurrency
-import DaemonKit
-import SystemdNotify
+import EtcdClient
 
-/// Proves the node alive: grants a lease, puts the heartbeat attached to it, and
-/// keeps the lease alive with the keepalive API on its own thread. Owns the lease
-/// until `stop()`; the owner revokes it on a clean stop. Reports every state
-/// change through `onChange`; retries with capped, jittered backoff.
-final class LeaseSession: @unchecked Sendable {
-    enum State: Equatable, Sendable {
-        case connecting
-        case alive(Lease)
-        case unreachable(reason: String, retryIn: Double)
-    }
-
-    static let workerName = "keepalive"
-
+/// A lease and its keepalive, nothing more (like etcd's concurrency.Session):
+/// grants a lease, keeps it alive with the keepalive API every TTL/3 on its own
+/// thread, reports each change once (`SessionEvent`), reports a lost lease once
+/// and grants a new one, retrying with capped, jittered backoff. It never writes
+/// a key: the agent's loop puts the heartbeat with the lease it was told about.
+/// Ends when `stop()` is called; the owner revokes (`currentLease`) on a clean stop.
+final class LeaseSession: Sendable {
     private let client: EtcdClient
     private let ttl: Int64
-    private let key: String
-    private let makeValue: () -> [UInt8]
-    private let progress: ProgressMonitor
-    private let onChange: (State) -> Void
     /// Longest sleep without a sign of life for the watchdog.
     private let tick: Double
+    private let beat: @Sendable () -> Void
+    private let report: @Sendable (SessionEvent) -> Void
     private let stopSignal = StopSignal()
-    private let leaseLock = NSLock()
-    private var lease: Lease?
-    private var lastState: State?
+    private let lease = Locked<Lease?>(nil)
 
-    init(client: EtcdClient, ttl: Int64, key: String, progress: ProgressMonitor, tick: Double,
-         makeValue: @escaping () -> [UInt8], onChange: @escaping (State) -> Void) {
-        self.tick = tick
+    /// `report` and `beat` run on the session's thread and must only post.
+    init(client: EtcdClient, ttl: Int64, tick: Double, beat: @escaping @Sendable () -> Void,
+         report: @escaping @Sendable (SessionEvent) -> Void) {
         self.client = client
         self.ttl = ttl
-        self.key = key
-        self.progress = progress
-        self.makeValue = makeValue
-        self.onChange = onChange
+        self.tick = tick
+        self.beat = beat
+        self.report = report
     }
 
-    /// The lease the heartbeat is attached to, nil while (re)connecting.
-    var currentLease: Lease? {
-        leaseLock.lock(); defer { leaseLock.unlock() }
-        return lease
-    }
+    /// The lease held now, nil while (re)connecting; read by the owner at stop.
+    var currentLease: Lease? { lease.withLock { $0 } }
 
     func stop() { stopSignal.stop() }
 
@@ -57,66 +40,56 @@ final class LeaseSession: @unchecked Sendable {
 
     func run() {
         var backoff = Backoff()
-        var lastRenewal = Date()
-        publish(.connecting)
+        var lastRenewal = MonotonicInstant.now()
+        var troubled = false
         while !stopSignal.isStopped {
-            progress.beat(Self.workerName)
+            beat()
             guard let held = currentLease else {
                 do {
                     let granted = try client.grantLease(ttl: ttl)
-                    try client.put(key, value: makeValue(), lease: granted.id)
-                    setLease(granted)
-                    lastRenewal = Date()
+                    lease.withLock { $0 = granted }
+                    lastRenewal = .now()
                     backoff.reset()
-                    publish(.alive(granted))
+                    troubled = false
+                    report(.granted(granted))
                 } catch {
                     let delay = backoff.next()
-                    publish(.unreachable(reason: Self.reason(error), retryIn: delay))
+                    report(.unreachable(reason: Self.reason(error), retryIn: delay))
                     sleepBeating(delay)
                 }
                 continue
             }
-            sleepBeating(keepaliveInterval)
-            if stopSignal.isStopped { break }
+            if sleepBeating(keepaliveInterval) == .stopped { break }
             do {
                 try client.keepAlive(held.id)
-                lastRenewal = Date()
-                publish(.alive(held))
+                lastRenewal = .now()
+                if troubled { report(.renewed(held)) }
+                troubled = false
             } catch EtcdError.leaseLost {
                 // Expired during an outage or revoked from outside: start over.
-                setLease(nil)
-                publish(.unreachable(reason: "lease \(Self.hex(held.id)) lost", retryIn: 0))
+                lease.withLock { $0 = nil }
+                report(.lost(held))
             } catch {
+                troubled = true
+                report(.unreachable(reason: Self.reason(error), retryIn: keepaliveInterval))
                 // The lease may outlive a short outage; keep it until its TTL has
-                // certainly run out, then re-grant.
-                if Date().timeIntervalSince(lastRenewal) > Double(held.ttl) { setLease(nil) }
-                publish(.unreachable(reason: Self.reason(error), retryIn: keepaliveInterval))
+                // certainly run out (monotonic: a clock step cannot cut it short).
+                if MonotonicInstant.now().secondsSince(lastRenewal) > Double(held.ttl) {
+                    lease.withLock { $0 = nil }
+                    report(.lost(held))
+                }
             }
         }
     }
 
-    private func setLease(_ new: Lease?) {
-        leaseLock.lock()
-        lease = new
-        leaseLock.unlock()
-    }
-
-    private func publish(_ state: State) {
-        guard state != lastState else { return }
-        lastState = state
-        onChange(state)
-    }
-
     /// Sleeps in slices of at most `tick` so the watchdog sees this thread
     /// alive; returns early on stop or poke.
-    private func sleepBeating(_ seconds: Double) {
-        _ = stopSignal.wait(seconds, slice: tick) { progress.beat(Self.workerName) }
+    @discardableResult
+    private func sleepBeating(_ seconds: Double) -> StopSignal.WaitOutcome {
+        stopSignal.wait(seconds, slice: tick, beat: beat)
     }
 
     static func reason(_ error: Error) -> String {
         (error as? EtcdError)?.shortReason ?? "\(error)"
     }
-
-    /// Lease IDs as etcdctl prints them (hex), so operators can paste them.
-    static func hex(_ id: Int64) -> String { String(UInt64(bitPattern: id), radix: 16) }
 }

@@ -1,3 +1,4 @@
+import FleetModel
 import Foundation
 
 /// Short human renderings for tables: ages, byte rates, percentages, times.
@@ -37,7 +38,7 @@ enum HumanFormat {
         if unit == 0 { return "\(Int64(v.rounded())) B" }
         // 1023.96 KiB would print as "1024.0 KiB": step up instead.
         if v.rounded() >= 1024 && unit < units.count - 1 { return "1.0 \(units[unit + 1])" }
-        return (v < 99.95 ? String(format: "%.1f", v) : "\(Int64(v.rounded()))") + " " + units[unit]
+        return (v < 99.95 ? FixedPoint.text(v, places: 1) : "\(Int64(v.rounded()))") + " " + units[unit]
     }
 
     /// "1.2 MiB/s", "512 B/s"; "-" when not reported.
@@ -47,14 +48,12 @@ enum HumanFormat {
 
     /// "12.5%"; "-" when not reported.
     static func percent(_ value: Double?) -> String {
-        value.map { String(format: "%.1f%%", $0) } ?? none
+        value.map { FixedPoint.text($0, places: 1) + "%" } ?? none
     }
 
     /// "10s", "2.5s"; "-" when not reported.
     static func interval(_ seconds: Double?) -> String {
-        guard let seconds else { return none }
-        if let whole = Int64(exactly: seconds) { return "\(whole)s" }
-        return String(format: "%gs", seconds)
+        seconds.map(Interval.text) ?? none
     }
 
     /// "2026-11-21T10:00:00Z".

@@ -112,7 +112,7 @@ struct WatchCommand: CtlCommand {
                     watch.stop()
                 } else if !interrupted {
                     output.errorLine("monitorctl: watch interrupted (\(error)); resuming in "
-                                     + String(format: "%.1f", retryIn) + "s from the next revision")
+                                     + Interval.text(retryIn, decimals: 1) + " from the next revision")
                     interrupted = true
                 }
             }

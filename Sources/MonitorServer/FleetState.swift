@@ -1,7 +1,5 @@
 import EtcdClient
-import Foundation
 import FleetModel
-import MonitorSettings
 
 /// The server's live knowledge of every node, fed by one watch over the whole key
 /// prefix (heartbeats and registry in one stream, so a clean stop's registry mark
@@ -9,7 +7,9 @@ import MonitorSettings
 /// I/O: feed it the snapshot, events and clock ticks; get back the transitions to
 /// report, each once. A node's state is computed by the shared `FleetView` rules
 /// (the same ones `monitorctl status` uses), with the server's own receive times
-/// as "last seen", so agents' clock skew cannot make a node stale.
+/// as "last seen", so agents' clock skew cannot make a node stale. Times are in
+/// the caller's clock: the server feeds monotonic seconds, so a wall-clock step
+/// can neither turn the fleet stale nor delay a deadline.
 public struct FleetState: Sendable {
     public enum Event: String, Sendable {
         case alive = "ALIVE", left = "LEFT", dead = "DEAD", stale = "STALE"
@@ -218,19 +218,19 @@ public struct FleetState: Sendable {
     private func alerts(_ entry: inout Entry, name: String, metrics: [String: Double],
                         state: FleetView.State) -> [Transition] {
         var out: [Transition] = []
-        let checks: [(String, Double, Event, Event)] = [
-            ("cpu", thresholds.cpuPercent, .cpuHigh, .cpuOK),
-            ("memory", thresholds.memoryPercent, .memoryHigh, .memoryOK),
+        let checks: [(MetricName, Double, Event, Event)] = [
+            (.cpu, thresholds.cpuPercent, .cpuHigh, .cpuOK),
+            (.memory, thresholds.memoryPercent, .memoryHigh, .memoryOK),
         ]
         for (metric, limit, high, ok) in checks {
-            guard let value = metrics[metric] else { continue }
-            let figure = String(format: "%.1f%%", value), line = String(format: "%g%%", limit)
+            guard let value = metrics[metric.rawValue] else { continue }
+            let figure = FixedPoint.text(value, places: 1) + "%", line = FixedPoint.shortest(limit) + "%"
             if value >= limit, !entry.alerts.contains(high) {
                 entry.alerts.insert(high)
-                out.append(Transition(node: name, event: high, detail: "\(metric) \(figure) >= \(line)", state: state))
+                out.append(Transition(node: name, event: high, detail: "\(metric.rawValue) \(figure) >= \(line)", state: state))
             } else if value < limit - thresholds.hysteresis, entry.alerts.contains(high) {
                 entry.alerts.remove(high)
-                out.append(Transition(node: name, event: ok, detail: "\(metric) back to \(figure)", state: state))
+                out.append(Transition(node: name, event: ok, detail: "\(metric.rawValue) back to \(figure)", state: state))
             }
         }
         return out

@@ -1,11 +1,11 @@
 import ArgumentParser
-import Logging
-import MonitorAgent
-import FleetModel
-import MonitorSettings
 import Concurrency
 import DaemonKit
+import FleetModel
+import Logging
+import MonitorAgent
 import MonitorLogging
+import MonitorSettings
 
 /// monitor-agentd: parse arguments, load settings, bootstrap logging, run the agent.
 struct AgentCommand: ParsableCommand {
@@ -30,11 +30,13 @@ struct AgentCommand: ParsableCommand {
         SignalListener.blockSignals()
         let settings = CommandSupport.loadSettingsOrExit(program: "monitor-agentd", configOption: config)
         LoggingBootstrap.bootstrap(identifier: "monitor-agentd", level: Logger.Level(rawValue: settings.log.level) ?? .info)
-        let agent = Agent(settings: settings,
-                          options: .init(configPath: config ?? Settings.defaultPath, configRequired: config != nil,
-                                         hostname: CommandSupport.hostname(), procRoot: procRoot),
-                          logger: Logger(label: "monitor-agentd"))
-        throw ExitCode(agent.run())
+        let logger = Logger(label: "monitor-agentd")
+        let options = AgentDaemon.Options(hostname: CommandSupport.hostname(), procRoot: procRoot)
+        let supervisor = Supervisor(logger: logger, mainWorker: AgentDaemon.workLoop,
+                                    settingsPath: config ?? Settings.defaultPath, settingsRequired: config != nil) {
+            AgentDaemon(settings: settings, options: options, logger: logger, context: $0)
+        }
+        throw ExitCode(supervisor.run())
     }
 }
 

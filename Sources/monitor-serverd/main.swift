@@ -1,11 +1,11 @@
 import ArgumentParser
-import Logging
-import FleetModel
-import MonitorSettings
-import MonitorServer
 import Concurrency
 import DaemonKit
+import FleetModel
+import Logging
 import MonitorLogging
+import MonitorServer
+import MonitorSettings
 
 /// monitor-serverd: parse arguments, load settings, bootstrap logging, run the server.
 struct ServerCommand: ParsableCommand {
@@ -23,13 +23,16 @@ struct ServerCommand: ParsableCommand {
     var config: String?
 
     func run() throws {
+        // Before any thread exists, so only the signal thread ever receives them.
         SignalListener.blockSignals()
         let settings = CommandSupport.loadSettingsOrExit(program: "monitor-serverd", configOption: config)
         LoggingBootstrap.bootstrap(identifier: "monitor-serverd", level: Logger.Level(rawValue: settings.log.level) ?? .info)
-        let server = Server(settings: settings,
-                            options: .init(configPath: config ?? Settings.defaultPath, configRequired: config != nil),
-                            logger: Logger(label: "monitor-serverd"))
-        throw ExitCode(server.run())
+        let logger = Logger(label: "monitor-serverd")
+        let supervisor = Supervisor(logger: logger, mainWorker: ServerDaemon.mainLoop,
+                                    settingsPath: config ?? Settings.defaultPath, settingsRequired: config != nil) {
+            ServerDaemon(settings: settings, logger: logger, context: $0)
+        }
+        throw ExitCode(supervisor.run())
     }
 }
 

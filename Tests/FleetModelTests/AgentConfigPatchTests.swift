@@ -1,36 +1,9 @@
 import FleetModel
-import MonitorSettings
-@testable import MonitorAgent
 import XCTest
 
-/// Config semantics for fleets: default key, node override field by field, last
-/// good value kept on rejection.
-final class ConfigStoreTests: XCTestCase {
-    func testNodeKeyOverridesTheDefaultFieldByFieldAndDeletionFallsBack() throws {
-        let store = ConfigStore()
-        XCTAssertEqual(store.config, .default)
-        let c1 = store.set(.fleetDefault, try AgentConfigPatch.parse(Array(#"{"interval": 30, "metrics": ["cpu"]}"#.utf8)))
-        XCTAssertEqual(c1?.new, AgentConfig(interval: 30, metrics: ["cpu"]))
-        store.set(.node, try AgentConfigPatch.parse(Array(#"{"interval": 2}"#.utf8)))
-        XCTAssertEqual(store.config, AgentConfig(interval: 2, metrics: ["cpu"]))
-        let back = store.set(.node, nil)
-        XCTAssertEqual(back?.old.interval, 2)
-        XCTAssertEqual(store.config, AgentConfig(interval: 30, metrics: ["cpu"]))
-        XCTAssertNil(store.set(.node, nil), "no change, no change record")
-    }
-
-    func testARejectionKeepsTheLastGoodConfigAndIsClearedByTheNextGoodValue() throws {
-        let store = ConfigStore()
-        store.set(.node, AgentConfigPatch(interval: 5))
-        store.reject(.node, reason: "/m/config/n: bad")
-        XCTAssertEqual(store.config.interval, 5)
-        XCTAssertEqual(store.configError, "/m/config/n: bad")
-        store.reject(.fleetDefault, reason: "/m/config/default: worse")
-        XCTAssertEqual(store.configError, "/m/config/n: bad; /m/config/default: worse")
-        store.set(.node, AgentConfigPatch(interval: 6))
-        XCTAssertEqual(store.configError, "/m/config/default: worse")
-    }
-
+/// What a config value may be: the validation table of the lab's
+/// `{"interval": N, "metrics": [...]}`, with the exact messages operators see.
+final class AgentConfigPatchTests: XCTestCase {
     func testConfigValidationTable() {
         let cases: [(String, String?)] = [
             (#"{"interval": 10, "metrics": ["cpu","memory"]}"#, nil),

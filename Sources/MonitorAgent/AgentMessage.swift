@@ -1,0 +1,40 @@
+import EtcdClient
+
+/// What the agent's workers tell its loop. Every message carries the
+/// registration generation that sent it: after a reload re-registers, a late
+/// message of the old registration's threads is recognised and dropped instead
+/// of overwriting the new registration's state.
+public enum AgentMessage: Sendable, Equatable {
+    case session(generation: Int, SessionEvent)
+    case config(generation: Int, ConfigSource, ConfigEvent)
+}
+
+/// What the lease session observed. It reports each change once.
+public enum SessionEvent: Sendable, Equatable {
+    /// A new lease: the heartbeat must now be put attached to it.
+    case granted(Lease)
+    /// A keepalive succeeded after `unreachable`: the same lease lives on.
+    case renewed(Lease)
+    /// etcd did not answer; the session retries by itself in `retryIn` seconds.
+    case unreachable(reason: String, retryIn: Double)
+    /// The lease is gone (expired during an outage, or revoked from outside);
+    /// the session grants a new one as soon as etcd answers.
+    case lost(Lease)
+}
+
+/// Which config key a message is about: the node's own, or the fleet default.
+public enum ConfigSource: String, Sendable, Equatable, CaseIterable {
+    case node
+    case fleetDefault = "default"
+}
+
+/// What a config watch observed on its key.
+public enum ConfigEvent: Sendable, Equatable {
+    /// The key's whole current value (nil: absent): the first read, and the read
+    /// again after compaction.
+    case read(key: String, value: [UInt8]?, revision: Int64)
+    /// A put (value) or delete (nil) of the key.
+    case changed(key: String, value: [UInt8]?, revision: Int64)
+    case connected(key: String, endpoint: String)
+    case interrupted(key: String, reason: String, retryIn: Double)
+}

@@ -1,0 +1,59 @@
+import Concurrency
+import DaemonKit
+import EtcdClient
+import FleetModel
+import MonitorSettings
+
+/// The threads of one registration of the agent: the lease session and the two
+/// config watches, each with its own etcd client (a keepalive never queues
+/// behind a slow put), plus the loop's client for puts. Built from one settings
+/// snapshot and one generation; every message its threads post carries that
+/// generation. A reload that changes etcd or agent settings builds a new one.
+/// Ends with `detach()` (threads stopped, newest first, lease kept) or `shutdown`.
+final class AgentRegistration {
+    static let sessionWorker = "keepalive"
+
+    let generation: Int
+    let client: EtcdClient
+    let session: LeaseSession
+    private let settings: Settings
+    private let workers: WorkerGroup<AgentMessage>
+    /// A lease of the previous registration to revoke once this one is alive.
+    var replacedLease: Lease?
+
+    init(settings: Settings, node: String, layout: KeyLayout, generation: Int, context: DaemonContext<AgentMessage>) {
+        self.settings = settings
+        self.generation = generation
+        let endpoints = settings.etcd.endpoints, timeout = settings.etcd.requestTimeoutSec
+        client = EtcdClient(endpoints: endpoints, requestTimeout: timeout)
+        let workers = context.makeWorkers()
+        self.workers = workers
+        session = LeaseSession(client: EtcdClient(endpoints: endpoints, requestTimeout: timeout),
+                               ttl: Int64(settings.agent.leaseTTLSec), tick: context.workerTick,
+                               beat: { workers.beat(Self.sessionWorker) },
+                               report: { workers.post(.session(generation: generation, $0)) })
+        let session = self.session
+        workers.start(Self.sessionWorker, stop: { session.stop() }) { session.run() }
+        for (source, key) in [(ConfigSource.node, layout.config(node)), (.fleetDefault, layout.defaultConfig)] {
+            let watcher = ConfigWatcher(client: EtcdClient(endpoints: endpoints, requestTimeout: timeout), key: key,
+                                        source: source, tick: context.workerTick)
+            let name = watcher.workerName
+            workers.start(name, stop: { watcher.stop() }) {
+                watcher.run(beat: { workers.beat(name) }) { workers.post(.config(generation: generation, source, $0)) }
+            }
+        }
+    }
+
+    /// Stops the threads (newest first, bounded: a thread inside a request
+    /// finishes it within the request timeout) and returns the lease still
+    /// held, without revoking it. Names the threads that did not end in time.
+    func detach() -> (lease: Lease?, late: [String]) {
+        let late = workers.stopAll(deadline: .now() + 0.3)
+        return (session.currentLease, late)
+    }
+
+    /// A client with short timeouts, so a clean stop stays under a second when etcd is gone.
+    func quickClient() -> EtcdClient {
+        EtcdClient(endpoints: settings.etcd.endpoints, requestTimeout: 0.25)
+    }
+}

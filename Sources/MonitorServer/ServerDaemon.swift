@@ -1,0 +1,191 @@
+import Concurrency
+import DaemonKit
+import EtcdClient
+import FleetModel
+import Logging
+import MonitorSettings
+
+/// monitor-serverd's daemon, run by the `Supervisor`. Owns the fleet state and
+/// the heartbeat watch worker, which only posts what it sees. Logs one line per
+/// node transition and a periodic summary; its STATUS is the fleet's counts.
+/// All its deadlines (stale nodes, summary) are on the monotonic clock: the
+/// fleet state is fed monotonic seconds, so a wall-clock step can neither turn
+/// the fleet stale nor delay a deadline. Ends with `stop()`.
+public final class ServerDaemon: Daemon {
+    public enum Message: Sendable {
+        case watch(ResumableWatch.Update)
+    }
+
+    public static let mainLoop = "main loop"
+    static let watchWorker = "heartbeat watch"
+
+    private var settings: Settings
+    private let logger: Logger
+    private let context: DaemonContext<Message>
+    private var fleet: FleetState
+    private var workers: WorkerGroup<Message>?
+    private var watchUp: Bool?
+    private var synced = false
+    private var nextSummary: MonotonicInstant?
+    /// The fleet deadline, cached per event: computing it walks the fleet.
+    private var fleetDeadline: MonotonicInstant?
+
+    public init(settings: Settings, logger: Logger, context: DaemonContext<Message>) {
+        self.settings = settings
+        self.logger = logger
+        self.context = context
+        fleet = Self.makeFleet(settings)
+    }
+
+    static func makeFleet(_ settings: Settings) -> FleetState {
+        FleetState(layout: KeyLayout(prefix: settings.etcd.keyPrefix),
+                   rules: FleetView.Rules(staleAfterRounds: settings.server.staleAfterRounds),
+                   thresholds: .init(cpuPercent: settings.server.cpuWarnPercent,
+                                     memoryPercent: settings.server.memoryWarnPercent))
+    }
+
+    public func start(now: MonotonicInstant) {
+        startWatch()
+        logger.info("monitor-serverd \(MonitorVersion.string) started, watching \(settings.etcd.keyPrefix)/ on \(settings.etcd.endpoints.joined(separator: ","))",
+                    metadata: ["event": "STARTED"])
+        nextSummary = summaryInterval.map { now + $0 }
+    }
+
+    public var nextDeadline: MonotonicInstant? {
+        [fleetDeadline, nextSummary].compactMap { $0 }.min()
+    }
+
+    public func deadlineReached(now: MonotonicInstant) {
+        if let deadline = fleetDeadline, now >= deadline {
+            report(fleet.tick(now: now.seconds), now: now)
+            refreshDeadline()
+        }
+        if let due = nextSummary, now >= due {
+            logSummary(now: now)
+            nextSummary = summaryInterval.map { now + $0 }
+        }
+    }
+
+    public func handle(_ message: Message, now: MonotonicInstant) {
+        switch message {
+        case let .watch(update):
+            handle(update, now: now)
+        }
+        refreshDeadline()
+    }
+
+    private func handle(_ update: ResumableWatch.Update, now: MonotonicInstant) {
+        switch update {
+        case let .snapshot(kvs, revision):
+            let transitions = fleet.apply(snapshot: kvs, now: now.seconds)
+            logger.info("read \(kvs.count) key\(kvs.count == 1 ? "" : "s") under \(settings.etcd.keyPrefix)/ at revision \(revision); watching from \(revision + 1)",
+                        metadata: ["event": "SYNCED"])
+            synced = true
+            report(transitions, now: now)
+        case let .events(events, _):
+            report(fleet.apply(events: events, now: now.seconds), now: now)
+        case .connected:
+            if watchUp == false {
+                logger.notice("heartbeat watch resumed", metadata: ["event": "WATCH_RESUMED"])
+            }
+            watchUp = true
+        case let .disconnected(error, retryIn):
+            if watchUp != false {
+                logger.warning("heartbeat watch interrupted (\(error.shortReason)), resuming in \(Interval.text(retryIn, decimals: 1)) from the next revision",
+                               metadata: ["event": "WATCH_INTERRUPTED"])
+            }
+            watchUp = false
+        }
+    }
+
+    private func refreshDeadline() {
+        fleetDeadline = fleet.nextDeadline().map { MonotonicInstant(nanoseconds: UInt64(max(0, $0 * 1e9))) }
+    }
+
+    private func report(_ transitions: [FleetState.Transition], now: MonotonicInstant) {
+        for t in transitions {
+            var metadata: Logger.Metadata = [
+                "node": "\(t.node)", "event": "\(t.event.rawValue)", "state": "\(t.state.rawValue)",
+            ]
+            if let id = TransitionMessageID.id(for: t.event) { metadata["message_id"] = "\(id)" }
+            let line = "node \(t.node) \(t.event.rawValue) (\(t.detail))"
+            switch t.event {
+            case .alive, .left, .cpuOK, .memoryOK: logger.notice("\(line)", metadata: metadata)
+            case .dead, .stale, .cpuHigh, .memoryHigh: logger.warning("\(line)", metadata: metadata)
+            }
+            if t.event == .alive, let error = fleet.node(named: t.node, now: now.seconds)?.valueError {
+                logger.warning("node \(t.node): \(error)", metadata: ["node": "\(t.node)", "event": "BAD_VALUE"])
+            }
+        }
+    }
+
+    private var summaryInterval: Double? {
+        settings.server.summaryIntervalSec > 0 ? Double(settings.server.summaryIntervalSec) : nil
+    }
+
+    /// The periodic one-line fleet summary, with the busiest nodes.
+    private func logSummary(now: MonotonicInstant) {
+        let view = fleet.view(now: now.seconds)
+        var line = "fleet: \(view.summary)"
+        for metric in [MetricName.cpu, .memory] {
+            let alive = view.nodes.filter { $0.state == .alive }
+            if let top = alive.compactMap({ n in n.metrics[metric.rawValue].map { (n.name, $0) } }).max(by: { $0.1 < $1.1 }) {
+                line += "; highest \(metric.rawValue) \(FixedPoint.text(top.1, places: 1))% (\(top.0))"
+            }
+        }
+        logger.info("\(line)", metadata: ["event": "SUMMARY"])
+    }
+
+    public var status: String {
+        var line = fleet.summary
+        if !synced { line = "reading heartbeats from etcd" }
+        if watchUp == false { line += "; etcd unreachable, watch retrying" }
+        return line
+    }
+
+    private func startWatch() {
+        let layout = KeyLayout(prefix: settings.etcd.keyPrefix)
+        let client = EtcdClient(endpoints: settings.etcd.endpoints, requestTimeout: settings.etcd.requestTimeoutSec)
+        // One watch over the whole prefix: heartbeats and registry in one ordered stream.
+        let watch = ResumableWatch(client: client, key: layout.prefix + "/", prefix: true, tick: context.workerTick)
+        let group = context.makeWorkers()
+        group.start(Self.watchWorker, stop: { watch.stop() }) {
+            watch.run(onIdle: { group.beat(Self.watchWorker) }) { update in
+                group.beat(Self.watchWorker)
+                group.post(.watch(update))
+            }
+        }
+        workers = group
+    }
+
+    private func stopWatch() {
+        if let late = workers?.stopAll(deadline: .now() + 0.5), !late.isEmpty {
+            logger.info("\(late.joined(separator: ", ")) did not end within 0.5 s; leaving it behind, ignoring")
+        }
+        workers = nil
+    }
+
+    public func stop() {
+        stopWatch()
+        logger.notice("stopped", metadata: ["event": "STOPPED"])
+    }
+
+    public func reload(_ new: Settings, now: MonotonicInstant) {
+        let etcdChanged = new.etcd != settings.etcd
+        settings = new
+        if etcdChanged {
+            logger.notice("settings reloaded; reconnecting to etcd \(new.etcd.endpoints.joined(separator: ","))", metadata: ["event": "RELOADED"])
+            stopWatch()
+            fleet = Self.makeFleet(new)
+            synced = false
+            startWatch()
+        } else {
+            let fresh = Self.makeFleet(new)
+            fleet.rules = fresh.rules
+            fleet.thresholds = fresh.thresholds
+            logger.notice("settings reloaded from \(context.settingsPath)", metadata: ["event": "RELOADED"])
+        }
+        nextSummary = summaryInterval.map { now + $0 }
+        refreshDeadline()
+    }
+}

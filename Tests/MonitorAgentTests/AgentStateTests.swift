@@ -1,0 +1,187 @@
+import Concurrency
+import EtcdClient
+import FleetModel
+@testable import MonitorAgent
+import XCTest
+
+/// The agent's decisions, driven in-process with a fake clock in milliseconds:
+/// config merge, round schedule, session states, STATUS, log-once.
+final class AgentStateTests: XCTestCase {
+    private let layout = KeyLayout(prefix: "/m")
+    private let lease = Lease(id: 0x1a2b, ttl: 5)
+
+    private func ms(_ value: UInt64) -> MonotonicInstant { MonotonicInstant(nanoseconds: value * 1_000_000) }
+
+    private func makeState() -> AgentState {
+        AgentState(node: "n1", layout: layout, endpoints: ["http://127.0.0.1:2379"], now: ms(0))
+    }
+
+    private func config(_ source: ConfigSource, _ json: String?, initial: Bool = false, gen: Int = 1) -> AgentMessage {
+        let key = source == .node ? "/m/config/n1" : "/m/config/default"
+        let value = json.map { Array($0.utf8) }
+        return .config(generation: gen, source, initial ? .read(key: key, value: value, revision: 7)
+                                                        : .changed(key: key, value: value, revision: 8))
+    }
+
+    private func logs(_ effects: [AgentEffect]) -> [AgentLogLine] {
+        effects.compactMap { if case let .log(line) = $0 { return line } else { return nil } }
+    }
+
+    private func events(_ effects: [AgentEffect]) -> [String] {
+        logs(effects).compactMap { $0.metadata["event"] }
+    }
+
+    func testNodeKeyOverridesTheDefaultFieldByFieldAndDeletionFallsBack() {
+        var state = makeState()
+        XCTAssertEqual(state.config, .default)
+        let first = state.handle(config(.fleetDefault, #"{"interval": 30, "metrics": ["cpu"]}"#), now: ms(10))
+        XCTAssertEqual(state.config, AgentConfig(interval: 30, metrics: ["cpu"]))
+        XCTAssertEqual(events(first), ["CONFIG_APPLIED"])
+        XCTAssertTrue(first.contains(.prime([.cpu])))
+        XCTAssertTrue(first.contains(.putHeartbeat), "the new interval is visible at once")
+        _ = state.handle(config(.node, #"{"interval": 2}"#), now: ms(20))
+        XCTAssertEqual(state.config, AgentConfig(interval: 2, metrics: ["cpu"]))
+        let back = state.handle(config(.node, nil), now: ms(30))
+        XCTAssertEqual(state.config, AgentConfig(interval: 30, metrics: ["cpu"]))
+        XCTAssertEqual(events(back), ["CONFIG_DELETED"])
+        XCTAssertEqual(logs(back).first?.message,
+                       "config key /m/config/n1 deleted, falling back to the default: interval 30s, metrics [cpu]")
+        XCTAssertEqual(state.handle(config(.node, nil), now: ms(40)).filter { $0 == .putHeartbeat }, [],
+                       "no change, no extra put")
+    }
+
+    func testARejectionKeepsTheLastGoodValueIsPublishedOnceAndClearedByTheNextGoodValue() {
+        var state = makeState()
+        _ = state.handle(.session(generation: 1, .granted(lease)), now: ms(5))
+        _ = state.handle(config(.node, #"{"interval": 5}"#), now: ms(10))
+        let rejected = state.handle(config(.node, #"{"interval": "fast"}"#), now: ms(20))
+        XCTAssertEqual(state.config.interval, 5)
+        XCTAssertEqual(state.configError, #"/m/config/n1: "interval": expected a number of seconds from 1 to 86400, got "fast""#)
+        XCTAssertEqual(events(rejected), ["CONFIG_REJECTED"])
+        XCTAssertEqual(rejected.last, .putHeartbeat, "the operator sees the rejection in the central view at once")
+        XCTAssertEqual(state.heartbeat(status: "alive", wallTime: 1, hostname: "h").configError, state.configError)
+        XCTAssertEqual(state.handle(config(.node, #"{"interval": "fast"}"#), now: ms(25)).filter { $0 == .putHeartbeat }, [],
+                       "the same error is published once")
+        XCTAssertTrue(state.statusLine.hasSuffix(", config rejected (see log)"), state.statusLine)
+        _ = state.handle(config(.fleetDefault, "[1]"), now: ms(30))
+        XCTAssertEqual(state.configError?.components(separatedBy: "; ").count, 2)
+        _ = state.handle(config(.node, #"{"interval": 6}"#), now: ms(40))
+        XCTAssertEqual(state.configError, #"/m/config/default: expected a JSON object like {"interval": 10, "metrics": ["cpu"]}, got "[1]""#)
+        XCTAssertEqual(state.config.interval, 6)
+    }
+
+    func testTheFirstRoundComesOneSecondAfterStartAlsoWhenANodeConfigExistsAtStart() {
+        var state = makeState()
+        _ = state.handle(config(.node, #"{"interval": 30}"#, initial: true), now: ms(50))
+        XCTAssertEqual(state.nextRound, ms(1000))
+        XCTAssertEqual(state.roundDue(now: ms(999)), [])
+        XCTAssertEqual(state.roundDue(now: ms(1000)), [.collect])
+        XCTAssertEqual(state.nextRound, ms(31_000))
+    }
+
+    func testAnIntervalChangeKeepsTheRhythmOfTheLastRound() {
+        var state = makeState()
+        XCTAssertEqual(state.roundDue(now: ms(1000)), [.collect])
+        XCTAssertEqual(state.nextRound, ms(11_000))
+        _ = state.handle(config(.node, #"{"interval": 60}"#), now: ms(5000))
+        XCTAssertEqual(state.nextRound, ms(61_000), "longer: one new interval after the last round")
+        _ = state.handle(config(.node, #"{"interval": 2}"#), now: ms(5000))
+        XCTAssertEqual(state.nextRound, ms(5000), "shorter and already overdue: now")
+    }
+
+    func testMessagesOfAnOldRegistrationAreDropped() {
+        var state = makeState()
+        _ = state.handle(.session(generation: 1, .granted(lease)), now: ms(1))
+        let generation = state.reregister(node: "n1", layout: layout, endpoints: ["http://127.0.0.1:2379"])
+        XCTAssertEqual(generation, 2)
+        XCTAssertEqual(state.session, .connecting)
+        XCTAssertEqual(state.handle(.session(generation: 1, .lost(lease)), now: ms(2)), [])
+        XCTAssertEqual(state.handle(config(.node, #"{"interval": 3}"#, gen: 1), now: ms(3)), [])
+        XCTAssertEqual(state.config, .default)
+        let newLease = Lease(id: 0xff, ttl: 5)
+        let effects = state.handle(.session(generation: 2, .granted(newLease)), now: ms(4))
+        XCTAssertEqual(state.lease, newLease)
+        XCTAssertEqual(logs(effects).first?.message, "re-registered as node n1: lease ff (TTL 5s), heartbeat /m/heartbeat/n1")
+    }
+
+    func testSessionStatesAreLoggedOnceEachAndALostLeaseIsCalledThat() {
+        var state = makeState()
+        XCTAssertEqual(state.statusLine, "connecting to etcd (http://127.0.0.1:2379)")
+        let granted = state.handle(.session(generation: 1, .granted(lease)), now: ms(1))
+        XCTAssertEqual(events(granted), ["REGISTERED"])
+        XCTAssertEqual(granted.filter { if case .log = $0 { return false } else { return true } },
+                       [.putHeartbeat, .writeRegistry, .revokeReplacedLease])
+        XCTAssertEqual(state.statusLine, "lease 1a2b alive, interval 10s")
+        state.registryWasWritten()
+
+        let down = AgentMessage.session(generation: 1, .unreachable(reason: "connection refused", retryIn: 1.7))
+        XCTAssertEqual(events(state.handle(down, now: ms(2))), ["ETCD_UNREACHABLE"])
+        XCTAssertEqual(events(state.handle(down, now: ms(3))), [], "once per reason, not per retry")
+        XCTAssertEqual(state.statusLine, "etcd unreachable (connection refused), retrying in 2s")
+        XCTAssertEqual(state.lease, lease, "the lease may outlive the outage: puts keep using it")
+
+        let lost = state.handle(.session(generation: 1, .lost(lease)), now: ms(4))
+        XCTAssertEqual(events(lost), ["LEASE_LOST"])
+        XCTAssertEqual(logs(lost).first?.message, "lease 1a2b lost (expired or revoked); registering again")
+        XCTAssertEqual(state.statusLine, "lease 1a2b lost, registering again")
+        XCTAssertNil(state.lease)
+
+        let again = state.handle(.session(generation: 1, .granted(Lease(id: 0x2c, ttl: 5))), now: ms(5))
+        XCTAssertFalse(again.contains(.writeRegistry), "the registry is written once per start")
+        XCTAssertTrue(logs(again).first?.message.hasPrefix("re-registered as node n1: lease 2c") ?? false)
+
+        _ = state.handle(down, now: ms(6))
+        let renewed = state.handle(.session(generation: 1, .renewed(Lease(id: 0x2c, ttl: 5))), now: ms(7))
+        XCTAssertEqual(events(renewed), ["ETCD_REACHABLE"])
+        XCTAssertTrue(renewed.contains(.putHeartbeat))
+        XCTAssertEqual(state.handle(.session(generation: 1, .renewed(Lease(id: 0x2c, ttl: 5))), now: ms(8)), [])
+    }
+
+    func testAFailingCollectorIsLoggedWhenItStartsFailingAndWhenItRecoversAndCounted() {
+        var state = makeState()
+        let failing = MetricsSample(values: [.cpu: 5], errors: [.diskRead: "cannot read /proc/diskstats"])
+        XCTAssertEqual(events(state.roundCollected(failing)), ["COLLECTOR_FAILED"])
+        XCTAssertEqual(events(state.roundCollected(failing)), [], "not once per round")
+        XCTAssertEqual(state.collectorFailures[.diskRead], 2)
+        XCTAssertTrue(state.statusLine.hasSuffix("collector failing: disk read"), state.statusLine)
+        let recovered = state.roundCollected(MetricsSample(values: [.cpu: 5, .diskRead: 100]))
+        XCTAssertEqual(events(recovered), ["COLLECTOR_RECOVERED"])
+        XCTAssertEqual(logs(recovered).first?.message, "collector disk read recovered after 2 failed rounds")
+        XCTAssertEqual(recovered.last, .putHeartbeat)
+        XCTAssertEqual(state.seq, 3)
+    }
+
+    func testTheHeartbeatCarriesOnlyTheMetricsOfTheConfigInForce() {
+        var state = makeState()
+        _ = state.roundCollected(MetricsSample(values: [.cpu: 12.5, .memory: 40, .netIn: 9], memoryTotalBytes: 8,
+                                               memoryAvailableBytes: 4))
+        _ = state.handle(config(.node, #"{"metrics": ["cpu", "bogus"]}"#), now: ms(10))
+        let beat = state.heartbeat(status: "alive", wallTime: 1_800_000_000, hostname: "host1")
+        XCTAssertEqual(beat.metrics, ["cpu": 12.5])
+        XCTAssertEqual(beat.node, "n1")
+        XCTAssertEqual(beat.seq, 1)
+        XCTAssertEqual(beat.interval, 10)
+        XCTAssertEqual(beat.ts, 1_800_000_000)
+        XCTAssertEqual(beat.memoryTotalBytes, 8)
+    }
+
+    func testUnknownMetricNamesAreWarnedOncePerList() {
+        var state = makeState()
+        let first = state.handle(config(.node, #"{"metrics": ["cpu", "gpu"]}"#), now: ms(1))
+        XCTAssertEqual(events(first), ["CONFIG_APPLIED", "CONFIG_UNKNOWN_METRIC"])
+        let same = state.handle(config(.node, #"{"metrics": ["gpu", "cpu"]}"#), now: ms(2))
+        XCTAssertEqual(events(same), ["CONFIG_APPLIED"], "the list changed, the unknown names did not: no second warning")
+    }
+
+    func testAConfigWatchInterruptionIsLoggedOnceUntilItReconnects() {
+        var state = makeState()
+        let down = AgentMessage.config(generation: 1, .node, .interrupted(key: "/m/config/n1", reason: "connection refused", retryIn: 0.25))
+        let first = state.handle(down, now: ms(1))
+        XCTAssertEqual(logs(first).first?.message, "config watch on /m/config/n1 interrupted (connection refused), resuming in 0.3s")
+        XCTAssertEqual(state.handle(down, now: ms(2)), [])
+        let up = AgentMessage.config(generation: 1, .node, .connected(key: "/m/config/n1", endpoint: "http://e"))
+        XCTAssertEqual(logs(state.handle(up, now: ms(3))).map(\.level), [.debug])
+        XCTAssertEqual(state.handle(up, now: ms(4)), [])
+        XCTAssertEqual(events(state.handle(down, now: ms(5))), ["WATCH_INTERRUPTED"])
+    }
+}
