@@ -1,5 +1,3 @@
-import Foundation
-
 /// Capped exponential backoff with full jitter around the step, so that a fleet
 /// of agents does not reconnect to a recovering etcd in lock step.
 public struct Backoff: Sendable {
@@ -15,7 +13,8 @@ public struct Backoff: Sendable {
     /// The next delay: step = min(cap, initial * 2^attempts), delay drawn from
     /// [step/2, step] (never zero, never above the cap).
     public mutating func next() -> Double {
-        let step = min(cap, initial * pow(2, Double(min(attempts, 30))))
+        // 2^n as a shift (exact, like pow(2, n)): no libm, so no Foundation needed.
+        let step = min(cap, initial * Double(1 << min(attempts, 30)))
         attempts += 1
         return Double.random(in: (step / 2)...step)
     }

@@ -1,5 +1,4 @@
 import CCurl
-import Foundation
 
 /// Owns one libcurl easy handle and the bytes of its current transfer. Reused
 /// across requests so that the TCP connection to etcd stays open (a config put

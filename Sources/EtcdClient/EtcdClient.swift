@@ -32,10 +32,9 @@ public final class EtcdClient: @unchecked Sendable {
     /// Puts `value` at `key`, attached to `lease` when non-zero. Returns the new revision.
     @discardableResult
     public func put(_ key: String, value: [UInt8], lease: Int64 = 0) throws -> Int64 {
-        var body: [String: Any] = ["key": JSONValue.base64(key), "value": JSONValue.base64(value)]
-        if lease != 0 { body["lease"] = String(lease) }
-        let reply = try call("/v3/kv/put", body, leaseID: lease)
-        return Self.revision(reply)
+        let body = KeyRequest(key: JSONValue.base64(key), value: JSONValue.base64(value),
+                              lease: lease != 0 ? String(lease) : nil)
+        return try call("/v3/kv/put", body, leaseID: lease).header?.revision ?? 0
     }
 
     @discardableResult
@@ -46,52 +45,45 @@ public final class EtcdClient: @unchecked Sendable {
     /// Reads `key`, or every key starting with it when `prefix` is true.
     /// `revision` > 0 reads the store as it was then.
     public func range(_ key: String, prefix: Bool = false, limit: Int64 = 0, revision: Int64 = 0) throws -> RangeResult {
-        var body: [String: Any] = ["key": JSONValue.base64(key)]
-        if revision > 0 { body["revision"] = String(revision) }
-        if prefix { body["range_end"] = JSONValue.base64(JSONValue.prefixEnd(key)) }
-        if limit > 0 { body["limit"] = String(limit) }
+        let body = KeyRequest(key: JSONValue.base64(key),
+                              rangeEnd: prefix ? JSONValue.base64(JSONValue.prefixEnd(key)) : nil,
+                              revision: revision > 0 ? String(revision) : nil, limit: limit > 0 ? String(limit) : nil)
         let reply = try call("/v3/kv/range", body)
-        let kvs = (reply["kvs"] as? [[String: Any]] ?? []).compactMap(KeyValue.init(json:))
-        return RangeResult(kvs: kvs, revision: Self.revision(reply))
+        return RangeResult(kvs: reply.kvs, revision: reply.header?.revision ?? 0)
     }
 
     /// Deletes `key` (or the prefix). Returns how many keys went away.
     @discardableResult
     public func delete(_ key: String, prefix: Bool = false) throws -> Int64 {
-        var body: [String: Any] = ["key": JSONValue.base64(key)]
-        if prefix { body["range_end"] = JSONValue.base64(JSONValue.prefixEnd(key)) }
-        let reply = try call("/v3/kv/deleterange", body)
-        return JSONValue.int64(reply["deleted"]) ?? 0
+        let body = KeyRequest(key: JSONValue.base64(key), rangeEnd: prefix ? JSONValue.base64(JSONValue.prefixEnd(key)) : nil)
+        return try call("/v3/kv/deleterange", body).deleted ?? 0
     }
 
     /// Compare-and-swap: puts `value` only if `key`'s mod revision is still
     /// `modRevision` (0 = the key must not exist). Returns whether it was written.
     public func putIf(_ key: String, value: [UInt8], modRevision: Int64) throws -> Bool {
-        let compare: [String: Any] = [
-            "key": JSONValue.base64(key), "result": "EQUAL", "target": "MOD",
-            "mod_revision": String(modRevision),
-        ]
-        let put: [String: Any] = ["request_put": ["key": JSONValue.base64(key), "value": JSONValue.base64(value)]]
-        let reply = try call("/v3/kv/txn", ["compare": [compare], "success": [put]])
-        return reply["succeeded"] as? Bool ?? false
+        let txn = TxnRequest(
+            compare: [.init(key: JSONValue.base64(key), modRevision: String(modRevision))],
+            success: [.init(requestPut: KeyRequest(key: JSONValue.base64(key), value: JSONValue.base64(value)))])
+        return try call("/v3/kv/txn", txn).succeeded ?? false
     }
 
     /// Compacts the history up to `revision` (operators and tests; the daemons never do).
     public func compact(revision: Int64) throws {
-        _ = try call("/v3/kv/compaction", ["revision": String(revision), "physical": true])
+        _ = try call("/v3/kv/compaction", CompactionRequest(revision: String(revision), physical: true))
     }
 
     // MARK: Lease
 
     public func grantLease(ttl: Int64) throws -> Lease {
-        let reply = try call("/v3/lease/grant", ["TTL": String(ttl)])
-        if let error = reply["error"] as? String, !error.isEmpty {
+        let reply = try call("/v3/lease/grant", LeaseRequest(ttl: String(ttl)))
+        if let error = reply.error.errorText, !error.isEmpty {
             throw EtcdError.rejected(code: 0, message: error)
         }
-        guard let id = JSONValue.int64(reply["ID"]), id != 0 else {
+        guard let id = reply.id, id != 0 else {
             throw EtcdError.malformedResponse("lease grant without ID")
         }
-        return Lease(id: id, ttl: JSONValue.int64(reply["TTL"]) ?? ttl)
+        return Lease(id: id, ttl: reply.ttl ?? ttl)
     }
 
     /// Renews the lease once; returns the TTL etcd reset it to. An expired or
@@ -99,15 +91,16 @@ public final class EtcdClient: @unchecked Sendable {
     /// `leaseLost` here.
     @discardableResult
     public func keepAlive(_ id: Int64) throws -> Int64 {
-        let reply = try call("/v3/lease/keepalive", ["ID": String(id)], leaseID: id)
-        let result = reply["result"] as? [String: Any] ?? reply
-        guard let ttl = JSONValue.int64(result["TTL"]), ttl > 0 else { throw EtcdError.leaseLost(id: id) }
+        let reply = try call("/v3/lease/keepalive", LeaseRequest(id: String(id)), leaseID: id)
+        // The TTL sits in "result" (3.4+), or at the top level when there is none.
+        let ttl = reply.result.map(\.ttl) ?? reply.ttl
+        guard let ttl, ttl > 0 else { throw EtcdError.leaseLost(id: id) }
         return ttl
     }
 
     /// Revokes the lease, deleting every key attached to it.
     public func revoke(_ id: Int64) throws {
-        _ = try call("/v3/lease/revoke", ["ID": String(id)], leaseID: id)
+        _ = try call("/v3/lease/revoke", LeaseRequest(id: String(id)), leaseID: id)
     }
 
     // MARK: Maintenance
@@ -116,18 +109,17 @@ public final class EtcdClient: @unchecked Sendable {
     /// over): how tests and operators find the leader to kill.
     public func memberStatus(endpoint: String) throws -> (member: UInt64, leader: UInt64) {
         lock.lock(); defer { lock.unlock() }
-        let reply = try once(endpoint + "/v3/maintenance/status", JSONValue.encode([:]), endpoint: endpoint, leaseID: nil)
-        let header = reply["header"] as? [String: Any] ?? [:]
-        // Unsigned and often above Int64.max: parse as UInt64 from the string.
-        func u64(_ any: Any?) -> UInt64 { (any as? String).flatMap { UInt64($0) } ?? (any as? NSNumber)?.uint64Value ?? 0 }
-        return (u64(header["member_id"]), u64(reply["leader"]))
+        let reply = try once(endpoint + "/v3/maintenance/status", JSONValue.encode(EmptyRequest()),
+                             endpoint: endpoint, leaseID: nil)
+        // Unsigned and often above Int64.max: read as UInt64 (GatewayReply does).
+        return (reply.header?.memberID ?? 0, reply.leader ?? 0)
     }
 
     // MARK: Transport
 
     /// POSTs to each endpoint in turn from the preferred one until one answers.
     /// Only "unavailable" moves on; a rejection is final.
-    func call(_ path: String, _ body: [String: Any], leaseID: Int64? = nil) throws -> [String: Any] {
+    func call(_ path: String, _ body: some Encodable, leaseID: Int64? = nil) throws -> GatewayReply {
         lock.lock(); defer { lock.unlock() }
         let payload = JSONValue.encode(body)
         var lastError = EtcdError.unavailable(endpoint: endpoints[current], reason: "not tried")
@@ -147,24 +139,19 @@ public final class EtcdClient: @unchecked Sendable {
         throw lastError
     }
 
-    private func once(_ url: String, _ payload: [UInt8], endpoint: String, leaseID: Int64?) throws -> [String: Any] {
+    private func once(_ url: String, _ payload: [UInt8], endpoint: String, leaseID: Int64?) throws -> GatewayReply {
         easy.preparePost(url: url, body: payload, timeout: requestTimeout,
                          connectTimeout: min(requestTimeout, 1))
         let (code, status, bytes) = easy.perform()
         guard code == CURLE_OK else {
             throw EtcdError.unavailable(endpoint: endpoint, reason: CurlEasy.reason(code))
         }
-        guard let object = JSONValue.decodeObject(bytes) else {
+        guard let reply = try? JSONValue.decode(GatewayReply.self, from: bytes) else {
             throw EtcdError.malformedResponse("HTTP \(status) from \(endpoint) with a body that is not a JSON object")
         }
-        if status != 200 || (object["code"] != nil && object["message"] != nil && object["header"] == nil) {
-            throw EtcdError.fromGatewayBody(object, status: status, endpoint: endpoint, leaseID: leaseID)
+        if status != 200 || reply.error.looksLikeError {
+            throw EtcdError.fromGatewayBody(reply.error, status: status, endpoint: endpoint, leaseID: leaseID)
         }
-        return object
-    }
-
-    static func revision(_ reply: [String: Any]) -> Int64 {
-        let header = reply["header"] as? [String: Any] ?? [:]
-        return JSONValue.int64(header["revision"]) ?? 0
+        return reply
     }
 }

@@ -59,10 +59,10 @@ public enum EtcdError: Error, Equatable, CustomStringConvertible, Sendable {
 
     /// Classifies any gateway error body: top-level `{"code","message"}` (unary
     /// calls) or the stream form `{"error":{"grpc_code","message"}}`.
-    static func fromGatewayBody(_ object: [String: Any], status: Int, endpoint: String, leaseID: Int64?) -> EtcdError {
-        let body = object["error"] as? [String: Any] ?? object
-        let code = Int(JSONValue.int64(body["code"]) ?? JSONValue.int64(body["grpc_code"]) ?? (status == 503 ? 14 : 2))
-        let message = body["message"] as? String ?? object["error"] as? String ?? "HTTP \(status)"
+    static func fromGatewayBody(_ body: GatewayErrorBody, status: Int, endpoint: String, leaseID: Int64?) -> EtcdError {
+        let fields = body.nested ?? body.top
+        let code = Int(fields.code ?? fields.grpcCode ?? (status == 503 ? 14 : 2))
+        let message = fields.message ?? body.errorText ?? "HTTP \(status)"
         return fromGateway(code: code, message: message, endpoint: endpoint, leaseID: leaseID)
     }
 
@@ -78,5 +78,47 @@ public enum EtcdError: Error, Equatable, CustomStringConvertible, Sendable {
         default:
             return .rejected(code: code, message: message)
         }
+    }
+}
+
+/// The error parts of a gateway body, read leniently: 3.4/3.5 answer
+/// `{"error":"...","code":N,"message":"..."}`, 3.6 `{"code":N,"message":"..."}`,
+/// a watch stream `{"error":{"grpc_code":N,"http_code":N,"message":"..."}}`.
+struct GatewayErrorBody: Decodable {
+    struct Fields: Decodable {
+        var code: Int64?
+        var grpcCode: Int64?
+        var httpCode: Int64?
+        var message: String?
+
+        private enum Key: String, CodingKey { case code, message, grpcCode = "grpc_code", httpCode = "http_code" }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: Key.self)
+            code = c.int64(.code)
+            grpcCode = c.int64(.grpcCode)
+            httpCode = c.int64(.httpCode)
+            message = c.lenient(String.self, .message)
+        }
+    }
+
+    /// The body's own code and message.
+    var top: Fields
+    /// `"error"` when it is an object (watch streams).
+    var nested: Fields?
+    /// `"error"` when it is a string (3.4/3.5 unary calls).
+    var errorText: String?
+    /// A 200 reply can still be an error: code and message but no header.
+    var looksLikeError: Bool
+
+    private enum Key: String, CodingKey { case code, message, header, error }
+
+    init(from decoder: Decoder) throws {
+        // Throws only when the body is not a JSON object.
+        let c = try decoder.container(keyedBy: Key.self)
+        top = try Fields(from: decoder)
+        nested = c.lenient(Fields.self, .error)
+        errorText = c.lenient(String.self, .error)
+        looksLikeError = c.contains(.code) && c.contains(.message) && !c.contains(.header)
     }
 }

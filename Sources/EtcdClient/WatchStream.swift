@@ -14,29 +14,16 @@ public struct WatchMessage: Sendable {
 
     /// Parses one `{"result":{...}}` line; an `{"error":...}` line throws.
     static func parse(_ line: [UInt8], endpoint: String) throws -> WatchMessage {
-        guard let object = JSONValue.decodeObject(line) else {
+        guard let decoded = try? JSONValue.decode(WatchLine.self, from: line) else {
             throw EtcdError.malformedResponse("watch line is not a JSON object")
         }
-        if let error = object["error"] as? [String: Any] {
-            let code = Int(JSONValue.int64(error["grpc_code"]) ?? JSONValue.int64(error["http_code"]) ?? 14)
-            let message = error["message"] as? String ?? "watch stream error"
-            throw EtcdError.fromGateway(code: code, message: message, endpoint: endpoint, leaseID: nil)
+        if let error = decoded.error {
+            let code = Int(error.grpcCode ?? error.httpCode ?? 14)
+            throw EtcdError.fromGateway(code: code, message: error.message ?? "watch stream error",
+                                        endpoint: endpoint, leaseID: nil)
         }
-        guard let result = object["result"] as? [String: Any] else {
+        guard let message = decoded.result else {
             throw EtcdError.malformedResponse("watch line without result")
-        }
-        let header = result["header"] as? [String: Any] ?? [:]
-        var message = WatchMessage(revision: JSONValue.int64(header["revision"]) ?? 0)
-        message.created = result["created"] as? Bool ?? false
-        message.canceled = result["canceled"] as? Bool ?? false
-        message.compactRevision = JSONValue.int64(result["compact_revision"]) ?? 0
-        message.cancelReason = result["cancel_reason"] as? String ?? ""
-        for event in result["events"] as? [[String: Any]] ?? [] {
-            guard let kvJSON = event["kv"] as? [String: Any], let kv = KeyValue(json: kvJSON) else { continue }
-            // A PUT event has no "type": zero values are omitted by the gateway.
-            let kind: WatchEvent.Kind = (event["type"] as? String) == "DELETE" ? .delete : .put
-            let previous = (event["prev_kv"] as? [String: Any]).flatMap(KeyValue.init(json:))
-            message.events.append(WatchEvent(kind: kind, kv: kv, previous: previous))
         }
         return message
     }
@@ -87,14 +74,12 @@ public final class WatchStream: @unchecked Sendable {
     public func run(endpoint: String, key: String, prefix: Bool, startRevision: Int64,
                     connectTimeout: Double = 1, tick: Double = 1,
                     onMessage: (WatchMessage) throws -> Void, onIdle: () -> Void = {}) throws {
-        var create: [String: Any] = [
-            "key": JSONValue.base64(key), "start_revision": String(startRevision),
-            "prev_kv": true, "progress_notify": true,
-        ]
-        if prefix { create["range_end"] = JSONValue.base64(JSONValue.prefixEnd(key)) }
+        let create = WatchCreateRequest(key: JSONValue.base64(key),
+                                        rangeEnd: prefix ? JSONValue.base64(JSONValue.prefixEnd(key)) : nil,
+                                        startRevision: String(startRevision))
         // Hasleader: a member cut off from its leader refuses the stream instead of
         // leaving us waiting on it silently.
-        easy.preparePost(url: endpoint + "/v3/watch", body: JSONValue.encode(["create_request": create]),
+        easy.preparePost(url: endpoint + "/v3/watch", body: JSONValue.encode(WatchRequest(createRequest: create)),
                          timeout: 0, connectTimeout: connectTimeout,
                          extraHeaders: ["Grpc-Metadata-Hasleader: true"])
         // The write callback only collects bytes; complete lines are parsed and
@@ -142,8 +127,8 @@ public final class WatchStream: @unchecked Sendable {
         }
         let status = easy.responseCode
         if status != 200 {
-            if let object = JSONValue.decodeObject(received.bytes) {
-                throw EtcdError.fromGatewayBody(object, status: status, endpoint: endpoint, leaseID: nil)
+            if let body = try? JSONValue.decode(GatewayErrorBody.self, from: received.bytes) {
+                throw EtcdError.fromGatewayBody(body, status: status, endpoint: endpoint, leaseID: nil)
             }
             throw EtcdError.unavailable(endpoint: endpoint, reason: "HTTP \(status)")
         }
@@ -154,4 +139,75 @@ public final class WatchStream: @unchecked Sendable {
 /// Bytes collected by the write callback of one stream.
 private final class ByteBuffer {
     var bytes: [UInt8] = []
+}
+
+// MARK: Watch wire format
+
+struct WatchRequest: Encodable {
+    var createRequest: WatchCreateRequest
+    private enum CodingKeys: String, CodingKey { case createRequest = "create_request" }
+}
+
+/// Always with the previous value (LEFT vs DEAD needs it) and progress
+/// notifications (resume revisions while nothing changes).
+struct WatchCreateRequest: Encodable {
+    var key: String
+    var rangeEnd: String?
+    var startRevision: String
+    var prevKv = true
+    var progressNotify = true
+
+    private enum CodingKeys: String, CodingKey {
+        case key, rangeEnd = "range_end", startRevision = "start_revision"
+        case prevKv = "prev_kv", progressNotify = "progress_notify"
+    }
+}
+
+/// One line of the stream: `{"result":{...}}` or `{"error":{...}}`. Fields are
+/// read leniently; decoding throws only when the line is not a JSON object.
+private struct WatchLine: Decodable {
+    var error: GatewayErrorBody.Fields?
+    var result: WatchMessage?
+
+    private enum Key: String, CodingKey { case error, result }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        error = c.lenient(GatewayErrorBody.Fields.self, .error)
+        result = c.lenient(WatchResult.self, .result)?.message
+    }
+}
+
+private struct WatchResult: Decodable {
+    var message: WatchMessage
+
+    private enum Key: String, CodingKey {
+        case header, created, canceled, events
+        case compactRevision = "compact_revision", cancelReason = "cancel_reason"
+    }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        message = WatchMessage(revision: c.lenient(ReplyHeader.self, .header)?.revision ?? 0)
+        message.created = c.lenient(Bool.self, .created) ?? false
+        message.canceled = c.lenient(Bool.self, .canceled) ?? false
+        message.compactRevision = c.int64(.compactRevision) ?? 0
+        message.cancelReason = c.lenient(String.self, .cancelReason) ?? ""
+        message.events = c.lenient([DecodedEvent].self, .events)?.compactMap(\.event) ?? []
+    }
+}
+
+/// One event; nil when its kv is missing or has no key (skipped, as before).
+private struct DecodedEvent: Decodable {
+    var event: WatchEvent?
+
+    private enum Key: String, CodingKey { case type, kv, prevKv = "prev_kv" }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        guard let kv = c.lenient(DecodedKeyValue.self, .kv)?.keyValue else { return }
+        // A PUT event has no "type": zero values are omitted by the gateway.
+        let kind: WatchEvent.Kind = c.lenient(String.self, .type) == "DELETE" ? .delete : .put
+        event = WatchEvent(kind: kind, kv: kv, previous: c.lenient(DecodedKeyValue.self, .prevKv)?.keyValue)
+    }
 }

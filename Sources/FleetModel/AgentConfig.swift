@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The live configuration of one agent: the lab's `{"interval": N, "metrics": [...]}`.
 /// Unknown extra fields are ignored (backward compatible); a missing field means
@@ -58,52 +62,69 @@ public struct AgentConfigPatch: Equatable, Sendable {
     /// Parses a config value. Errors say what was expected, e.g.
     /// `"interval": expected a number of seconds from 1 to 86400, got "10s"`.
     public static func parse(_ bytes: [UInt8]) throws -> AgentConfigPatch {
-        let object: Any
+        let fields: Fields
         do {
-            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
-        } catch {
+            fields = try JSONCoding.decode(Fields.self, from: bytes)
+        } catch is MalformedJSON {
             throw AgentConfigError(message: "not valid JSON (\(Self.preview(bytes)))")
-        }
-        guard let dict = object as? [String: Any] else {
+        } catch {
+            // Well-formed but not an object: a list, a string, null.
             throw AgentConfigError(message: "expected a JSON object like {\"interval\": 10, \"metrics\": [\"cpu\"]}, got \(Self.preview(bytes))")
         }
         var patch = AgentConfigPatch()
-        if let raw = dict["interval"], !(raw is NSNull) {
-            guard let seconds = JSONNumber.double(raw), AgentConfig.intervalRange.contains(seconds) else {
+        if let raw = fields.interval, raw != .null {
+            guard let seconds = raw.number, AgentConfig.intervalRange.contains(seconds) else {
                 throw AgentConfigError(message: "\"interval\": expected a number of seconds from 1 to 86400, got \(Self.describe(raw))")
             }
             patch.interval = seconds
         }
-        if let raw = dict["metrics"], !(raw is NSNull) {
-            guard let list = raw as? [Any], list.allSatisfy({ $0 is String }) else {
+        if let raw = fields.metrics, raw != .null {
+            guard case let .strings(list) = raw else {
                 throw AgentConfigError(message: "\"metrics\": expected a list of metric names like [\"cpu\", \"memory\"], got \(Self.describe(raw))")
             }
-            patch.metrics = list.compactMap { $0 as? String }
+            patch.metrics = list
         }
         return patch
     }
 
     /// The JSON this patch stands for (only the fields it sets).
     public func encoded() -> [UInt8] {
-        var dict: [String: Any] = [:]
-        if let interval { dict["interval"] = JSONNumber.encodable(interval) }
-        if let metrics { dict["metrics"] = metrics }
-        let data = (try? JSONSerialization.data(withJSONObject: dict, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return [UInt8](data)
+        (try? JSONCoding.encode(Written(interval: interval.map(WholeNumber.init), metrics: metrics)))
+            ?? Array("{}".utf8)
     }
 
-    private static func describe(_ any: Any) -> String {
-        if let s = any as? String { return "\"\(s.prefix(40))\"" }
-        if let n = any as? NSNumber { return JSONNumber.isBool(n) ? (n.boolValue ? "true" : "false") : "\(n)" }
-        if any is [Any] { return "a list" }
-        if any is [String: Any] { return "an object" }
-        return "\(any)"
+    /// A config value as read: each field keeps what it holds, whatever its type,
+    /// so that `parse` can say what was wrong with it. Unknown fields are ignored;
+    /// decoding fails only when the document is not an object.
+    private struct Fields: Decodable {
+        var interval: JSONFieldValue?
+        var metrics: JSONFieldValue?
+    }
+
+    /// A config value as written: absent fields are left out.
+    private struct Written: Encodable {
+        var interval: WholeNumber?
+        var metrics: [String]?
+    }
+
+    private static func describe(_ value: JSONFieldValue) -> String {
+        switch value {
+        case let .string(s): return "\"\(s.prefix(40))\""
+        case let .bool(b): return b ? "true" : "false"
+        case let .integer(n): return "\(n)"
+        case let .unsigned(n): return "\(n)"
+        case let .number(n): return "\(n)"
+        case .strings, .list: return "a list"
+        case .object: return "an object"
+        case .null: return "null"
+        }
     }
 
     static func preview(_ bytes: [UInt8]) -> String {
         let text = String(decoding: bytes.prefix(60), as: UTF8.self)
-            .replacingOccurrences(of: "\n", with: " ")
-        return bytes.count > 60 ? "\"\(text)...\"" : "\"\(text)\""
+        // Per scalar, as NSString replacement did: "\r\n" keeps its "\r".
+        let flat = String(String.UnicodeScalarView(text.unicodeScalars.map { $0 == "\n" ? " " : $0 }))
+        return bytes.count > 60 ? "\"\(flat)...\"" : "\"\(flat)\""
     }
 }
 

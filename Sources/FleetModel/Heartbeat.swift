@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The value under `<prefix>/heartbeat/<node>`: a superset of the lab's
 /// `{"status":"alive","ts":...,"hostname":...}`. Parsing accepts the lab's bare
@@ -42,18 +46,10 @@ public struct Heartbeat: Equatable, Sendable {
 
     public var isStopping: Bool { status == Heartbeat.stopping }
 
+    /// Sorted keys, whole `interval` as an integer, metrics rounded to 2 decimals;
+    /// empty when a figure cannot be written (NaN), as before.
     public func encoded() -> [UInt8] {
-        var dict: [String: Any] = ["status": status, "ts": ts, "hostname": hostname]
-        if let interval { dict["interval"] = JSONNumber.encodable(interval) }
-        if let node { dict["node"] = node }
-        if let version { dict["version"] = version }
-        if let seq { dict["seq"] = seq }
-        if let metrics { dict["metrics"] = metrics.mapValues { ($0 * 100).rounded() / 100 } }
-        if let memoryTotalBytes { dict["memory_total_bytes"] = memoryTotalBytes }
-        if let memoryAvailableBytes { dict["memory_available_bytes"] = memoryAvailableBytes }
-        if let configError { dict["config_error"] = configError }
-        let data = (try? JSONSerialization.data(withJSONObject: dict, options: [.sortedKeys])) ?? Data()
-        return [UInt8](data)
+        (try? JSONCoding.encode(Written(self))) ?? []
     }
 
     /// Parses a heartbeat value. Wrong types of optional fields are ignored (a
@@ -63,33 +59,72 @@ public struct Heartbeat: Equatable, Sendable {
         guard bytes.count <= maxValueSize else {
             throw HeartbeatError(message: "value of \(bytes.count) bytes exceeds \(maxValueSize)")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]),
-              let dict = object as? [String: Any] else {
+        guard let read = try? JSONCoding.decode(Read.self, from: bytes) else {
             throw HeartbeatError(message: "not a JSON object (\(AgentConfigPatch.preview(bytes)))")
         }
-        guard let status = dict["status"] as? String else {
+        guard let heartbeat = read.heartbeat else {
             throw HeartbeatError(message: "missing \"status\" (expected \"alive\" or \"stopping\")")
         }
-        var hb = Heartbeat(status: status, ts: number(dict["ts"]) ?? 0, hostname: dict["hostname"] as? String ?? "")
-        hb.interval = number(dict["interval"])
-        hb.node = dict["node"] as? String
-        hb.version = dict["version"] as? String
-        hb.seq = number(dict["seq"]).flatMap { Int64(exactly: $0.rounded()) }
-        if let metrics = dict["metrics"] as? [String: Any] {
-            var figures: [String: Double] = [:]
-            for (name, value) in metrics { if let v = number(value), v.isFinite { figures[name] = v } }
-            hb.metrics = figures
-        }
-        hb.memoryTotalBytes = number(dict["memory_total_bytes"]).flatMap { $0 >= 0 ? UInt64(exactly: $0.rounded()) : nil }
-        hb.memoryAvailableBytes = number(dict["memory_available_bytes"]).flatMap { $0 >= 0 ? UInt64(exactly: $0.rounded()) : nil }
-        hb.configError = dict["config_error"] as? String
-        return hb
+        return heartbeat
     }
 
     /// Heartbeats are small; anything this large is not ours and is not parsed.
     public static let maxValueSize = 64 * 1024
 
-    private static func number(_ any: Any?) -> Double? { JSONNumber.double(any) }
+    /// Field names on the wire (snake_case, as the lab and older agents write them).
+    private enum Key: String, CodingKey {
+        case status, ts, hostname, interval, node, version, seq, metrics
+        case memoryTotalBytes = "memory_total_bytes", memoryAvailableBytes = "memory_available_bytes"
+        case configError = "config_error"
+    }
+
+    /// A heartbeat as read, field by field; nil when `status` is not a string.
+    private struct Read: Decodable {
+        var heartbeat: Heartbeat?
+
+        init(from decoder: Decoder) throws {
+            // Throws only when the document is not an object; every field is lenient.
+            let c = try decoder.container(keyedBy: Key.self)
+            guard let status = c.lenient(String.self, .status) else { return }
+            var hb = Heartbeat(status: status, ts: c.number(.ts) ?? 0, hostname: c.lenient(String.self, .hostname) ?? "")
+            hb.interval = c.number(.interval)
+            hb.node = c.lenient(String.self, .node)
+            hb.version = c.lenient(String.self, .version)
+            // Through Double like before: a fractional or huge seq is nil, never a trap.
+            hb.seq = c.number(.seq).flatMap { Int64(exactly: $0.rounded()) }
+            if let metrics = try? c.nestedContainer(keyedBy: AnyKey.self, forKey: .metrics) {
+                var figures: [String: Double] = [:]
+                for name in metrics.allKeys { if let v = metrics.number(name) { figures[name.stringValue] = v } }
+                hb.metrics = figures
+            }
+            hb.memoryTotalBytes = c.number(.memoryTotalBytes).flatMap { $0 >= 0 ? UInt64(exactly: $0.rounded()) : nil }
+            hb.memoryAvailableBytes = c.number(.memoryAvailableBytes).flatMap { $0 >= 0 ? UInt64(exactly: $0.rounded()) : nil }
+            hb.configError = c.lenient(String.self, .configError)
+            heartbeat = hb
+        }
+    }
+
+    /// A heartbeat as written: absent optionals are left out; `ts` and metrics are
+    /// plain Doubles (JSONEncoder writes 12.0 as 12, as JSONSerialization did).
+    private struct Written: Encodable {
+        let hb: Heartbeat
+        init(_ hb: Heartbeat) { self.hb = hb }
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(hb.status, forKey: .status)
+            try c.encode(hb.ts, forKey: .ts)
+            try c.encode(hb.hostname, forKey: .hostname)
+            try c.encodeIfPresent(hb.interval.map(WholeNumber.init), forKey: .interval)
+            try c.encodeIfPresent(hb.node, forKey: .node)
+            try c.encodeIfPresent(hb.version, forKey: .version)
+            try c.encodeIfPresent(hb.seq, forKey: .seq)
+            try c.encodeIfPresent(hb.metrics?.mapValues { ($0 * 100).rounded() / 100 }, forKey: .metrics)
+            try c.encodeIfPresent(hb.memoryTotalBytes, forKey: .memoryTotalBytes)
+            try c.encodeIfPresent(hb.memoryAvailableBytes, forKey: .memoryAvailableBytes)
+            try c.encodeIfPresent(hb.configError, forKey: .configError)
+        }
+    }
 }
 
 public struct HeartbeatError: Error, Equatable, CustomStringConvertible {

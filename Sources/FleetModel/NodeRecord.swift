@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The value under `<prefix>/nodes/<node>`: the node registry, written by the agent
 /// at every start and at a clean stop, without a lease, so a node that died keeps
@@ -49,14 +53,9 @@ public struct NodeRecord: Equatable, Sendable {
         return record
     }
 
+    /// Sorted keys, whole seconds as integers so the stored value reads naturally.
     public func encoded() -> [UInt8] {
-        var dict: [String: Any] = [
-            "node": node, "hostname": hostname, "version": version,
-            "first_start": JSONNumber.encodable(firstStart), "last_start": JSONNumber.encodable(lastStart), "stopped": stopped,
-        ]
-        if let stoppedAt { dict["stopped_at"] = JSONNumber.encodable(stoppedAt) }
-        let data = (try? JSONSerialization.data(withJSONObject: dict, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return [UInt8](data)
+        (try? JSONCoding.encode(Written(self))) ?? Array("{}".utf8)
     }
 
     /// Parses a registry value. Like `Heartbeat.parse`, lenient: a field that is
@@ -67,29 +66,55 @@ public struct NodeRecord: Equatable, Sendable {
         guard bytes.count <= maxValueSize else {
             throw NodeRecordError(message: "value of \(bytes.count) bytes exceeds \(maxValueSize)")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]),
-              let dict = object as? [String: Any] else {
+        guard let read = try? JSONCoding.decode(Read.self, from: bytes) else {
             throw NodeRecordError(message: "not a JSON object (\(AgentConfigPatch.preview(bytes))); expected "
                                   + "{\"node\": ..., \"last_start\": <unix seconds>, \"stopped\": true|false, ...}")
         }
-        var record = NodeRecord(node: dict["node"] as? String ?? "", hostname: dict["hostname"] as? String ?? "",
-                                version: dict["version"] as? String ?? "",
-                                firstStart: timestamp(dict["first_start"]) ?? 0,
-                                lastStart: timestamp(dict["last_start"]) ?? 0)
-        if let flag = dict["stopped"] as? NSNumber, JSONNumber.isBool(flag) { record.stopped = flag.boolValue }
-        record.stoppedAt = timestamp(dict["stopped_at"])
-        return record
+        return read.record
     }
 
     /// Registry values are small; anything this large is not ours and is not parsed.
     public static let maxValueSize = 64 * 1024
 
-    /// A non-negative finite number of seconds, else nil.
-    private static func timestamp(_ any: Any?) -> Double? {
-        JSONNumber.double(any).flatMap { $0 >= 0 ? $0 : nil }
+    /// Field names on the wire (snake_case, as in the lab's tools).
+    private enum Key: String, CodingKey {
+        case node, hostname, version, stopped
+        case firstStart = "first_start", lastStart = "last_start", stoppedAt = "stopped_at"
     }
 
-    /// Whole seconds as integers, so the stored value reads naturally.
+    /// A record as read, field by field.
+    private struct Read: Decodable {
+        var record: NodeRecord
+
+        init(from decoder: Decoder) throws {
+            // Throws only when the document is not an object; every field is lenient.
+            let c = try decoder.container(keyedBy: Key.self)
+            /// A non-negative finite number of seconds, else nil.
+            func timestamp(_ key: Key) -> Double? { c.number(key).flatMap { $0 >= 0 ? $0 : nil } }
+            record = NodeRecord(node: c.lenient(String.self, .node) ?? "", hostname: c.lenient(String.self, .hostname) ?? "",
+                                version: c.lenient(String.self, .version) ?? "",
+                                firstStart: timestamp(.firstStart) ?? 0, lastStart: timestamp(.lastStart) ?? 0)
+            // Only a JSON boolean counts: JSONDecoder does not read 1 or "true" as Bool.
+            record.stopped = c.lenient(Bool.self, .stopped) ?? false
+            record.stoppedAt = timestamp(.stoppedAt)
+        }
+    }
+
+    private struct Written: Encodable {
+        let record: NodeRecord
+        init(_ record: NodeRecord) { self.record = record }
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(record.node, forKey: .node)
+            try c.encode(record.hostname, forKey: .hostname)
+            try c.encode(record.version, forKey: .version)
+            try c.encode(WholeNumber(record.firstStart), forKey: .firstStart)
+            try c.encode(WholeNumber(record.lastStart), forKey: .lastStart)
+            try c.encode(record.stopped, forKey: .stopped)
+            try c.encodeIfPresent(record.stoppedAt.map(WholeNumber.init), forKey: .stoppedAt)
+        }
+    }
 }
 
 public struct NodeRecordError: Error, Equatable, CustomStringConvertible {
