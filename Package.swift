@@ -100,7 +100,6 @@ let package = Package(
             "MonitorAgent", "FleetModel", "ProcFS", "ProcFSTestKit", "MonitorSettings", "LoggingTestKit", "Concurrency",
             "EtcdClient",
         ]),
-        .testTarget(name: "MonitorServerTests", dependencies: ["MonitorServer", "FleetModel", "EtcdClient"]),
         .testTarget(name: "MonitorCtlKitTests", dependencies: [
             "MonitorCtlKit", "FleetModel", "MonitorSettings", "EtcdClient", "EtcdTestSupport",
         ]),

@@ -98,12 +98,8 @@ final class CtlSession {
     /// for [Agent] NodeName, so that a key can never leave its prefix.
     static func checkTarget(_ name: String, allowDefault: Bool) throws {
         if allowDefault && name == "default" { return }
-        let allowed = name.unicodeScalars.allSatisfy { scalar in
-            scalar.isASCII && (("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar)
-                               || ("0"..."9").contains(scalar) || "._-".unicodeScalars.contains(scalar))
-        }
-        guard allowed, (1...64).contains(name.unicodeScalars.count) else {
-            throw CtlError.usage("invalid node name \"\(name)\": expected 1 to 64 characters of A-Z a-z 0-9 . _ -"
+        guard NodeName.isValid(name) else {
+            throw CtlError.usage("invalid node name \"\(name)\": expected \(NodeName.expected)"
                                  + (allowDefault ? " (or \"default\")" : ""))
         }
     }

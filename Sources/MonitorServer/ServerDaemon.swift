@@ -77,13 +77,14 @@ public final class ServerDaemon: Daemon {
     private func handle(_ update: ResumableWatch.Update, now: MonotonicInstant) {
         switch update {
         case let .snapshot(kvs, revision):
-            let transitions = fleet.apply(snapshot: kvs, now: now.seconds)
+            let transitions = fleet.apply(snapshot: kvs.map { ($0.key, $0.value) }, now: now.seconds)
             logger.info("read \(kvs.count) key\(kvs.count == 1 ? "" : "s") under \(settings.etcd.keyPrefix)/ at revision \(revision); watching from \(revision + 1)",
                         metadata: ["event": "SYNCED"])
             synced = true
             report(transitions, now: now)
         case let .events(events, _):
-            report(fleet.apply(events: events, now: now.seconds), now: now)
+            let changes = events.map { FleetChange(key: $0.kv.key, value: $0.kind == .put ? $0.kv.value : nil, previous: $0.previous?.value) }
+            report(fleet.apply(changes: changes, now: now.seconds), now: now)
         case .connected:
             if watchUp == false {
                 logger.notice("heartbeat watch resumed", metadata: ["event": "WATCH_RESUMED"])

@@ -1,3 +1,4 @@
+import FleetModel
 /// Journal MESSAGE_IDs of node transitions, so `journalctl MESSAGE_ID=...` finds
 /// every DEAD across restarts and hosts. Fixed forever once published.
 public enum TransitionMessageID {

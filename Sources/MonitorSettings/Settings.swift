@@ -46,8 +46,8 @@ public struct Settings: Equatable, Sendable {
         if !agent.nodeName.isEmpty {
             return agent.nodeName
         }
-        let safe = String(hostname.unicodeScalars.prefix(SettingsNodeName.maxLength).map { scalar in
-            SettingsNodeName.isAllowed(scalar) ? Character(scalar) : "_"
+        let safe = String(hostname.unicodeScalars.prefix(NodeName.maxLength).map { scalar in
+            NodeName.isAllowed(scalar) ? Character(scalar) : "_"
         })
         return safe.isEmpty ? "localhost" : safe
     }

@@ -70,13 +70,8 @@ extension SettingsValue where Value == String {
     /// the name is safe as one etcd key component.
     static var nodeName: SettingsValue<String> {
         SettingsValue(
-            expected: "1 to \(SettingsNodeName.maxLength) characters of A-Z a-z 0-9 . _ - "
-                + "(or nothing for the host name)",
-            parse: { text in
-                guard text.unicodeScalars.count <= SettingsNodeName.maxLength,
-                      text.unicodeScalars.allSatisfy(SettingsNodeName.isAllowed) else { return nil }
-                return text
-            })
+            expected: NodeName.expected + " (or nothing for the host name)",
+            parse: { text in text.isEmpty || NodeName.isValid(text) ? text : nil })
     }
 }
 
@@ -137,12 +132,20 @@ extension SettingsValue where Value == [String] {
     }
 }
 
-/// What a node name may contain: it becomes one component of etcd keys.
-enum SettingsNodeName {
-    static let maxLength = 64
+/// The one node-name rule, for [Agent] NodeName and every NODE argument of
+/// monitorctl: the name becomes one component of etcd keys, so it may never
+/// contain a slash, whitespace or anything a terminal would interpret.
+public enum NodeName {
+    public static let maxLength = 64
+    /// What errors say a name must be.
+    public static let expected = "1 to \(maxLength) characters of A-Z a-z 0-9 . _ -"
 
-    static func isAllowed(_ scalar: Unicode.Scalar) -> Bool {
+    public static func isAllowed(_ scalar: Unicode.Scalar) -> Bool {
         isAlphanumeric(scalar) || "._-".unicodeScalars.contains(scalar)
+    }
+
+    public static func isValid(_ name: String) -> Bool {
+        (1...maxLength).contains(name.unicodeScalars.count) && name.unicodeScalars.allSatisfy(isAllowed)
     }
 }
 

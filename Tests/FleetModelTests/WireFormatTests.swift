@@ -1,5 +1,5 @@
 import Foundation
-@testable import MonitorCore
+@testable import FleetModel
 import XCTest
 
 /// The etcd values after the move from JSONSerialization to Codable: exact bytes

@@ -44,28 +44,4 @@ final class MonitorctlFormatTests: XCTestCase {
         XCTAssertEqual(try ConfigValue.parseAssignments(["metrics="])["metrics"] as? [String], [])
         XCTAssertThrowsError(try ConfigValue.parseAssignments(["interval=86401"]))
     }
-
-    func testTransitions() {
-        let layout = KeyLayout(prefix: "/m")
-        var tracker = TransitionTracker(layout: layout)
-        func kv(_ node: String, _ status: String = "alive") -> KeyValue {
-            KeyValue(key: layout.heartbeat(node), value: Array(#"{"status":"\#(status)","ts":1}"#.utf8))
-        }
-        typealias T = TransitionTracker.Transition
-        XCTAssertEqual(tracker.apply(snapshot: [kv("a"), kv("b"), KeyValue(key: "/x", value: [])]),
-                       [T(node: "a", event: .alive), T(node: "b", event: .alive)])
-        XCTAssertEqual(tracker.apply(events: [WatchEvent(kind: .put, kv: kv("a"))]), [], "a round, not a transition")
-        XCTAssertEqual(tracker.apply(events: [WatchEvent(kind: .put, kv: kv("a", "stopping")),
-                                              WatchEvent(kind: .delete, kv: KeyValue(key: layout.heartbeat("a"), value: []))]),
-                       [T(node: "a", event: .left)])
-        // prev_kv wins over our copy.
-        XCTAssertEqual(tracker.apply(events: [WatchEvent(kind: .delete, kv: KeyValue(key: layout.heartbeat("b"), value: []),
-                                                         previous: kv("b", "stopping"))]),
-                       [T(node: "b", event: .left)])
-        XCTAssertEqual(tracker.apply(events: [WatchEvent(kind: .put, kv: kv("c"))]), [T(node: "c", event: .alive)])
-        XCTAssertEqual(tracker.apply(events: [WatchEvent(kind: .delete, kv: KeyValue(key: layout.heartbeat("zz"), value: []))]),
-                       [], "never seen: nothing to report")
-        // A re-sync after compaction: c went away unseen (DEAD), d appeared.
-        XCTAssertEqual(tracker.apply(snapshot: [kv("d")]), [T(node: "d", event: .alive), T(node: "c", event: .dead)])
-    }
 }

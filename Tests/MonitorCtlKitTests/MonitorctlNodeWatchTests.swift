@@ -67,6 +67,15 @@ final class MonitorctlNodeWatchTests: CtlTestCase {
         try fleet.heartbeat("w1", agentHeartbeat("w1", ts: now + 2, status: Heartbeat.stopping), lease: w1.id)
         try fleet.client.revoke(w1.id)                                                   // clean stop
         try waitFor(output, "w1 LEFT")
+        // A lease kept alive without new rounds: STALE after 3 intervals, as the server says.
+        let slow = try fleet.client.grantLease(ttl: 60)
+        try fleet.heartbeat("slow", agentHeartbeat("slow", ts: now, interval: 1), lease: slow.id)
+        try waitFor(output, "slow ALIVE")
+        try waitFor(output, "slow STALE", timeout: 6)
+        try fleet.heartbeat("slow", agentHeartbeat("slow", ts: now + 4, interval: 1), lease: slow.id)
+        try waitFor(output, "slow ALIVE\n2026-11-18T11:06:40Z slow STALE\n2026-11-18T11:06:40Z slow ALIVE")
+        try fleet.client.revoke(slow.id)
+        try waitFor(output, "slow DEAD")
         try fleet.client.revoke(lease.id)                                                // crash
         try waitFor(output, "early DEAD")
 
@@ -77,10 +86,14 @@ final class MonitorctlNodeWatchTests: CtlTestCase {
             2026-11-18T11:06:40Z early ALIVE
             2026-11-18T11:06:40Z w1 ALIVE
             2026-11-18T11:06:40Z w1 LEFT
+            2026-11-18T11:06:40Z slow ALIVE
+            2026-11-18T11:06:40Z slow STALE
+            2026-11-18T11:06:40Z slow ALIVE
+            2026-11-18T11:06:40Z slow DEAD
             2026-11-18T11:06:40Z early DEAD
 
             """)
-        XCTAssertTrue(output.stderr.hasPrefix("monitorctl: watching \(fleet.layout.heartbeatPrefix) from revision "),
+        XCTAssertTrue(output.stderr.hasPrefix("monitorctl: watching \(fleet.layout.prefix)/ from revision "),
                       output.stderr)
     }
 
@@ -88,7 +101,7 @@ final class MonitorctlNodeWatchTests: CtlTestCase {
         let unreachable = "http://127.0.0.1:\(try EtcdCluster.freePort())"
         let result = fleet.run(["watch", "--endpoints", unreachable])
         XCTAssertEqual(result.code, 1)
-        XCTAssertTrue(result.stderr.hasPrefix("monitorctl: watching \(fleet.layout.heartbeatPrefix): etcd unreachable at \(unreachable)"),
+        XCTAssertTrue(result.stderr.hasPrefix("monitorctl: watching \(fleet.layout.prefix)/: etcd unreachable at \(unreachable)"),
                       result.stderr)
     }
 

@@ -1,7 +1,21 @@
-import EtcdClient
-import FleetModel
 
-/// The server's live knowledge of every node, fed by one watch over the whole key
+/// One change of a key under the prefix, as a watch delivers it: a put (`value`)
+/// or a delete (`value` nil, with the value before it when the watch had it).
+public struct FleetChange: Equatable, Sendable {
+    public var key: String
+    public var value: [UInt8]?
+    public var previous: [UInt8]?
+
+    public init(key: String, value: [UInt8]?, previous: [UInt8]? = nil) {
+        self.key = key
+        self.value = value
+        self.previous = previous
+    }
+}
+
+/// The transition tracker of the fleet, shared by monitor-serverd and
+/// `monitorctl watch` (which therefore show the same transitions, STALE
+/// included): the live knowledge of every node, fed by one watch over the whole key
 /// prefix (heartbeats and registry in one stream, so a clean stop's registry mark
 /// and heartbeat delete arrive in the order they were written). Pure logic, no
 /// I/O: feed it the snapshot, events and clock ticks; get back the transitions to
@@ -70,8 +84,8 @@ public struct FleetState: Sendable {
     /// The whole current state under the prefix (at start, after compaction).
     /// Nodes first learnt from it get their state without a transition unless
     /// they are alive (ALIVE, first seen); known nodes change as usual.
-    public mutating func apply(snapshot kvs: [KeyValue], now: Double) -> [Transition] {
-        var heartbeats: [String: KeyValue] = [:], registry: [String: KeyValue] = [:]
+    public mutating func apply(snapshot kvs: [(key: String, value: [UInt8])], now: Double) -> [Transition] {
+        var heartbeats: [String: (key: String, value: [UInt8])] = [:], registry: [String: (key: String, value: [UInt8])] = [:]
         for kv in kvs {
             if let name = layout.node(fromHeartbeatKey: kv.key) { heartbeats[name] = kv }
             if let name = layout.node(fromRegistryKey: kv.key) { registry[name] = kv }
@@ -92,28 +106,28 @@ public struct FleetState: Sendable {
         return reevaluate(Array(entries.keys), now: now, checkAlerts: Set(heartbeats.keys))
     }
 
-    public mutating func apply(events: [WatchEvent], now: Double) -> [Transition] {
+    public mutating func apply(changes: [FleetChange], now: Double) -> [Transition] {
         var touched: [String] = [], puts = Set<String>()
-        for event in events {
-            if let name = layout.node(fromHeartbeatKey: event.kv.key) {
+        for event in changes {
+            if let name = layout.node(fromHeartbeatKey: event.key) {
                 var entry = entries[name] ?? Entry()
-                switch event.kind {
-                case .put:
-                    entry.heartbeat = FleetView.HeartbeatInput(value: event.kv.value)
+                switch event.value {
+                case let value?:
+                    entry.heartbeat = FleetView.HeartbeatInput(value: value)
                     entry.stoppingMarked = entry.heartbeat?.heartbeat?.isStopping ?? false
                     entry.lastSeen = now
                     puts.insert(name)
-                case .delete:
+                case nil:
                     // prev_kv carries the stopping mark; our copy is the fallback.
-                    let last = event.previous.map { FleetView.HeartbeatInput(value: $0.value) } ?? entry.heartbeat
+                    let last = event.previous.map { FleetView.HeartbeatInput(value: $0) } ?? entry.heartbeat
                     entry.stoppingMarked = last?.heartbeat?.isStopping ?? entry.stoppingMarked
                     entry.heartbeat = nil
                 }
                 entries[name] = entry
                 touched.append(name)
-            } else if let name = layout.node(fromRegistryKey: event.kv.key) {
+            } else if let name = layout.node(fromRegistryKey: event.key) {
                 var entry = entries[name] ?? Entry()
-                entry.registry = event.kind == .put ? FleetView.RegistryInput(value: event.kv.value) : nil
+                entry.registry = event.value.map { FleetView.RegistryInput(value: $0) }
                 if entry.registry == nil && entry.heartbeat == nil {
                     if let state = entry.state { counts[state, default: 0] -= 1 }
                     entries[name] = nil // forgotten by an operator

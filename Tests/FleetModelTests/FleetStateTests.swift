@@ -1,0 +1,114 @@
+@testable import FleetModel
+import XCTest
+
+/// The server's transition logic, fed by hand: each transition reported once.
+final class FleetStateTests: XCTestCase {
+    let layout = KeyLayout(prefix: "/m")
+    var fleet = FleetState(layout: KeyLayout(prefix: "/m"))
+
+    func hb(_ node: String, status: String = "alive", interval: Double = 10, cpu: Double? = nil) -> FleetChange {
+        var beat = Heartbeat(status: status, ts: 1000, hostname: node, interval: interval, node: node)
+        if let cpu { beat.metrics = ["cpu": cpu, "memory": 10] }
+        return FleetChange(key: layout.heartbeat(node), value: beat.encoded())
+    }
+
+    func reg(_ node: String, stopped: Bool = false) -> FleetChange {
+        FleetChange(key: layout.registry(node), value: NodeRecord(node: node, hostname: node, version: "0.1.0", firstStart: 1,
+                                                                 lastStart: 2, stopped: stopped, stoppedAt: stopped ? 3 : nil).encoded())
+    }
+
+    func names(_ t: [FleetState.Transition]) -> [String] { t.map { "\($0.node) \($0.event.rawValue)" } }
+
+    func testSnapshotReportsLiveNodesAndKeepsKnownDeathsAsState() {
+        let t = fleet.apply(snapshot: kvs([hb("a"), reg("a"), reg("b"), reg("c", stopped: true)]), now: 100)
+        XCTAssertEqual(names(t), ["a ALIVE"])
+        XCTAssertEqual(fleet.state(of: "b"), .dead)
+        XCTAssertEqual(fleet.state(of: "c"), .stopped)
+        XCTAssertEqual(fleet.view(now: 100).summary, "3 nodes: 1 alive, 1 stopped, 1 dead")
+        XCTAssertEqual(fleet.summary, fleet.view(now: 100).summary, "running counts agree with the view")
+    }
+
+    func testPutsAreNotTransitionsAndDeletesAreLeftOrDeadByTheStoppingMark() {
+        XCTAssertEqual(names(fleet.apply(changes: [hb("a")], now: 1)), ["a ALIVE"])
+        XCTAssertEqual(names(fleet.apply(changes: [hb("a")], now: 2)), [])
+        // Clean stop: registry mark, stopping put, delete carrying prev_kv.
+        let stop = fleet.apply(changes: [reg("a", stopped: true),
+                                        hb("a", status: "stopping"),
+                                        FleetChange(key: layout.heartbeat("a"), value: nil,
+                                                    previous: hb("a", status: "stopping").value)], now: 3)
+        XCTAssertEqual(names(stop), ["a LEFT"])
+        // Restarted: the agent re-registers (not stopped) and beats again.
+        XCTAssertEqual(names(fleet.apply(changes: [hb("a"), reg("a")],
+                                         now: 4)), ["a ALIVE"])
+        // Crash: the delete without a mark (and without prev_kv) is DEAD.
+        let crash = fleet.apply(changes: [FleetChange(key: layout.heartbeat("a"), value: nil)], now: 5)
+        XCTAssertEqual(names(crash), ["a DEAD"])
+        XCTAssertEqual(crash.first?.detail, "lease expired")
+    }
+
+    func testStaleAfterThreeRoundsThenAliveAgainAndDeadlinesAreExact() {
+        _ = fleet.apply(changes: [hb("a", interval: 2)], now: 100)
+        XCTAssertEqual(fleet.nextDeadline() ?? 0, 106, accuracy: 0.01)
+        XCTAssertEqual(names(fleet.tick(now: 105)), [])
+        let stale = fleet.tick(now: 106.5)
+        XCTAssertEqual(names(stale), ["a STALE"])
+        XCTAssertEqual(names(fleet.tick(now: 200)), [], "reported once")
+        XCTAssertNil(fleet.nextDeadline(), "nothing to wake for while stale")
+        let back = fleet.apply(changes: [hb("a", interval: 2)], now: 201)
+        XCTAssertEqual(names(back), ["a ALIVE"])
+        XCTAssertEqual(back.first?.detail, "rounds resumed")
+    }
+
+    func testThresholdWarningsHaveHysteresis() {
+        var all: [String] = []
+        for (i, cpu) in [10.0, 95, 97, 88, 86, 84, 92].enumerated() {
+            all += names(fleet.apply(changes: [hb("a", cpu: cpu)], now: Double(i)))
+        }
+        XCTAssertEqual(all, ["a ALIVE", "a CPU_HIGH", "a CPU_OK", "a CPU_HIGH"])
+    }
+
+    func testForgottenNodeDisappearsAndBadValuesStillCountAsAlive() {
+        _ = fleet.apply(snapshot: kvs([reg("gone")]), now: 1)
+        XCTAssertEqual(fleet.state(of: "gone"), .dead)
+        _ = fleet.apply(changes: [FleetChange(key: layout.registry("gone"), value: nil)], now: 2)
+        XCTAssertNil(fleet.state(of: "gone"))
+        XCTAssertEqual(fleet.summary, "0 nodes")
+        let junk = fleet.apply(changes: [FleetChange(key: layout.heartbeat("j"), value: Array("{{".utf8))], now: 3)
+        XCTAssertEqual(names(junk), ["j ALIVE"])
+        XCTAssertNotNil(fleet.view(now: 3)["j"]?.valueError)
+        XCTAssertEqual(fleet.summary, "1 node: 1 alive")
+    }
+
+    func testAResyncAfterAnOutageReportsOnlyWhatChanged() {
+        _ = fleet.apply(snapshot: kvs([hb("a"), reg("a"), hb("b"), reg("b")]), now: 1)
+        let t = fleet.apply(snapshot: kvs([hb("a"), reg("a"), reg("b")]), now: 50)
+        XCTAssertEqual(names(t), ["b DEAD"])
+    }
+
+    /// A snapshot as a range read delivers it.
+    private func kvs(_ changes: [FleetChange]) -> [(key: String, value: [UInt8])] {
+        changes.map { ($0.key, $0.value ?? []) }
+    }
+
+    /// Lab-style heartbeats (no registry, bare values), as `monitorctl watch`
+    /// and the server both see them through this one tracker.
+    func testBareHeartbeatsGiveAliveLeftAndDeadOnceEach() {
+        var fleet = FleetState(layout: layout)
+        func kv(_ node: String, _ status: String = "alive") -> FleetChange {
+            FleetChange(key: layout.heartbeat(node), value: Array(#"{"status":"\#(status)","ts":1}"#.utf8))
+        }
+        XCTAssertEqual(names(fleet.apply(snapshot: kvs([kv("a"), kv("b"), FleetChange(key: "/x", value: [])]), now: 1)),
+                       ["a ALIVE", "b ALIVE"])
+        XCTAssertEqual(names(fleet.apply(changes: [kv("a")], now: 2)), [], "a round, not a transition")
+        XCTAssertEqual(names(fleet.apply(changes: [kv("a", "stopping"), FleetChange(key: layout.heartbeat("a"), value: nil)], now: 3)),
+                       ["a LEFT"])
+        // prev_kv wins over our copy.
+        XCTAssertEqual(names(fleet.apply(changes: [FleetChange(key: layout.heartbeat("b"), value: nil,
+                                                               previous: kv("b", "stopping").value)], now: 4)), ["b LEFT"])
+        XCTAssertEqual(names(fleet.apply(changes: [kv("c")], now: 5)), ["c ALIVE"])
+        XCTAssertEqual(names(fleet.apply(changes: [FleetChange(key: layout.heartbeat("zz"), value: nil)], now: 6)), [],
+                       "never seen: nothing to report")
+        // A re-sync after compaction: c went away unseen (DEAD), d appeared.
+        XCTAssertEqual(names(fleet.apply(snapshot: kvs([kv("d")]), now: 7)), ["c DEAD", "d ALIVE"])
+    }
+}
