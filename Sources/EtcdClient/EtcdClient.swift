@@ -1,18 +1,19 @@
 import Concurrency
 import CCurl
-import Foundation
 
 /// A synchronous etcd v3 client over the JSON gateway (`/v3/...`), with failover
 /// across a list of endpoints. It owns one reusable HTTP connection; calls are
 /// serialised by an internal lock, so give each thread its own client when calls
 /// must not wait for each other (the keepalive must never queue behind a slow put).
+// @unchecked: the curl handle is used only under `current`'s lock, which every
+// request holds from start to end; the other stored properties are immutable.
 public final class EtcdClient: @unchecked Sendable {
     public let endpoints: [String]
     public let requestTimeout: Double
     /// Endpoints are tried from here on; moves on when an endpoint fails, so a
     /// dead member costs one failed connect, not one per call.
-    private var current = 0
-    private let lock = NSLock()
+    /// Also serialises the requests on the one reused curl handle.
+    private let current = Locked(0)
     private let easy = CurlEasy()
 
     public init(endpoints: [String], requestTimeout: Double = 2) {
@@ -23,8 +24,7 @@ public final class EtcdClient: @unchecked Sendable {
 
     /// The endpoint the next call tries first.
     public var preferredEndpoint: String {
-        lock.lock(); defer { lock.unlock() }
-        return endpoints[current]
+        current.withLock { endpoints[$0] }
     }
 
     // MARK: KV
@@ -108,9 +108,9 @@ public final class EtcdClient: @unchecked Sendable {
     /// Member ID and the leader it knows, from one specific endpoint (not failed
     /// over): how tests and operators find the leader to kill.
     public func memberStatus(endpoint: String) throws -> (member: UInt64, leader: UInt64) {
-        lock.lock(); defer { lock.unlock() }
-        let reply = try once(endpoint + "/v3/maintenance/status", JSONValue.encode(EmptyRequest()),
-                             endpoint: endpoint, leaseID: nil)
+        let reply = try current.withLock { _ in
+            try once(endpoint + "/v3/maintenance/status", JSONValue.encode(EmptyRequest()), endpoint: endpoint, leaseID: nil)
+        }
         // Unsigned and often above Int64.max: read as UInt64 (GatewayReply does).
         return (reply.header?.memberID ?? 0, reply.leader ?? 0)
     }
@@ -120,23 +120,24 @@ public final class EtcdClient: @unchecked Sendable {
     /// POSTs to each endpoint in turn from the preferred one until one answers.
     /// Only "unavailable" moves on; a rejection is final.
     func call(_ path: String, _ body: some Encodable, leaseID: Int64? = nil) throws -> GatewayReply {
-        lock.lock(); defer { lock.unlock() }
         let payload = JSONValue.encode(body)
-        var lastError = EtcdError.unavailable(endpoint: endpoints[current], reason: "not tried")
-        for attempt in 0..<endpoints.count {
-            let index = (current + attempt) % endpoints.count
-            let endpoint = endpoints[index]
-            do {
-                let reply = try once(endpoint + path, payload, endpoint: endpoint, leaseID: leaseID)
-                current = index
-                return reply
-            } catch let error as EtcdError where error.isRetryable {
-                lastError = error
+        return try current.withLock { current in
+            var lastError = EtcdError.unavailable(endpoint: endpoints[current], reason: "not tried")
+            for attempt in 0..<endpoints.count {
+                let index = (current + attempt) % endpoints.count
+                let endpoint = endpoints[index]
+                do {
+                    let reply = try once(endpoint + path, payload, endpoint: endpoint, leaseID: leaseID)
+                    current = index
+                    return reply
+                } catch let error as EtcdError where error.isRetryable {
+                    lastError = error
+                }
             }
+            // Next call starts with the endpoint after the one that failed first.
+            current = (current + 1) % endpoints.count
+            throw lastError
         }
-        // Next call starts with the endpoint after the one that failed first.
-        current = (current + 1) % endpoints.count
-        throw lastError
     }
 
     private func once(_ url: String, _ payload: [UInt8], endpoint: String, leaseID: Int64?) throws -> GatewayReply {

@@ -1,5 +1,4 @@
 import Concurrency
-import Foundation
 
 /// Mirrors a key or prefix: reads it once, then watches from that read's revision
 /// + 1, and keeps doing so across stream ends, etcd restarts, member failures and
@@ -29,8 +28,7 @@ public final class ResumableWatch: @unchecked Sendable {
     private let tick: Double
     private var nextRevision: Int64 = 0
     private var endpointIndex = 0
-    private var currentStream: WatchStream?
-    private let lock = NSLock()
+    private let currentStream = Locked<WatchStream?>(nil)
     /// Test hook: called on every loop turn of the watch thread (can block it).
     public var testHookOnTick: (() -> Void)?
 
@@ -46,10 +44,7 @@ public final class ResumableWatch: @unchecked Sendable {
     /// Stops `run` within milliseconds, from any thread.
     public func stop() {
         stopSignal.stop()
-        lock.lock()
-        let stream = currentStream
-        lock.unlock()
-        stream?.cancel()
+        currentStream.withLock { $0 }?.cancel()
     }
 
     public var isStopped: Bool { stopSignal.isStopped }
@@ -104,14 +99,8 @@ public final class ResumableWatch: @unchecked Sendable {
 
     private func watchOnce(backoff: inout Backoff, onIdle: () -> Void, handler: (Update) -> Void) throws {
         let stream = WatchStream()
-        lock.lock()
-        currentStream = stream
-        lock.unlock()
-        defer {
-            lock.lock()
-            currentStream = nil
-            lock.unlock()
-        }
+        currentStream.withLock { $0 = stream }
+        defer { currentStream.withLock { $0 = nil } }
         if stopSignal.isStopped { throw EtcdError.cancelled }
         let endpoint = currentEndpoint
         var resetBackoff = false

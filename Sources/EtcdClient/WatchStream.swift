@@ -1,6 +1,5 @@
 import Concurrency
 import CCurl
-import Foundation
 
 /// One message of a watch stream, as the gateway sends it.
 public struct WatchMessage: Sendable {
@@ -43,8 +42,7 @@ public struct WatchMessage: Sendable {
 public final class WatchStream: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private let easy = CurlEasy()
-    private let lock = NSLock()
-    private var cancelled = false
+    private let cancelled = Locked(false)
 
     public init() {
         _ = CurlEasy.globalInit
@@ -56,15 +54,12 @@ public final class WatchStream: @unchecked Sendable {
 
     /// Stops `run` within milliseconds; safe from any thread, idempotent.
     public func cancel() {
-        lock.lock()
-        cancelled = true
-        lock.unlock()
+        cancelled.withLock { $0 = true }
         curl_multi_wakeup(multi)
     }
 
     private var isCancelled: Bool {
-        lock.lock(); defer { lock.unlock() }
-        return cancelled
+        cancelled.withLock { $0 }
     }
 
     /// Watches `key` (or the prefix) from `startRevision` on `endpoint`, calling

@@ -1,4 +1,3 @@
-import Foundation
 
 /// The global view of the fleet at one moment, shared by monitor-serverd and
 /// monitorctl: one row per node name, built from the node registry
