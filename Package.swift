@@ -84,7 +84,7 @@ let package = Package(
 
         // One test target per module, plus the integration tests of the binaries.
         .testTarget(name: "ConcurrencyTests", dependencies: ["Concurrency"]),
-        .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient", "EtcdTestSupport"]),
+        .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient", "EtcdTestSupport", "Concurrency"]),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify", "SystemdTestKit", "Concurrency"]),
         .testTarget(name: "MonitorLoggingTests", dependencies: [
             "MonitorLogging", "LoggingTestKit", "SystemdTestKit", "Concurrency", .product(name: "Logging", package: "swift-log"),
@@ -101,11 +101,11 @@ let package = Package(
             "EtcdClient",
         ]),
         .testTarget(name: "MonitorCtlKitTests", dependencies: [
-            "MonitorCtlKit", "FleetModel", "MonitorSettings", "EtcdClient", "EtcdTestSupport",
+            "MonitorCtlKit", "FleetModel", "MonitorSettings", "EtcdClient", "EtcdTestSupport", "Concurrency",
         ]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "EtcdClient", "EtcdTestSupport", "FleetModel", "MonitorSettings",
+            "EtcdClient", "EtcdTestSupport", "FleetModel", "MonitorSettings", "Concurrency",
         ]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -8,7 +8,7 @@ public final class WorkerThread: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private var thread: Thread?
 
-    public init(name: String, body: @escaping () -> Void) {
+    public init(name: String, body: @escaping @Sendable () -> Void) {
         self.name = name
         let done = finished
         let t = Thread {

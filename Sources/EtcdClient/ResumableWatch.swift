@@ -9,6 +9,9 @@ import Concurrency
 /// resuming each reconnect at (last seen revision + 1), makes the event sequence
 /// gap-free. When that revision has been compacted, the whole state is read
 /// again and delivered as a fresh snapshot.
+// @unchecked: `nextRevision` and `endpointIndex` are used only by the thread in
+// `run`; `stop()`, the one call from other threads, touches only the stop signal
+// and the locked current stream.
 public final class ResumableWatch: @unchecked Sendable {
     public enum Update: Sendable {
         /// The complete current state (at start, and after compaction).
@@ -29,8 +32,6 @@ public final class ResumableWatch: @unchecked Sendable {
     private var nextRevision: Int64 = 0
     private var endpointIndex = 0
     private let currentStream = Locked<WatchStream?>(nil)
-    /// Test hook: called on every loop turn of the watch thread (can block it).
-    public var testHookOnTick: (() -> Void)?
 
     /// `tick`: the longest the thread stays silent; `onIdle` runs at least that
     /// often so a watchdog can tell a waiting thread from a stuck one.
@@ -54,7 +55,6 @@ public final class ResumableWatch: @unchecked Sendable {
         var backoff = Backoff()
         var needSnapshot = true
         while !stopSignal.isStopped {
-            testHookOnTick?()
             onIdle()
             do {
                 if needSnapshot {
@@ -117,8 +117,7 @@ public final class ResumableWatch: @unchecked Sendable {
                 // Progress notification: everything up to header.revision was seen.
                 nextRevision = message.revision + 1
             }
-        }, onIdle: { [testHookOnTick] in
-            testHookOnTick?()
+        }, onIdle: {
             onIdle()
         })
     }

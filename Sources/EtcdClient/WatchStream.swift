@@ -39,6 +39,9 @@ public struct WatchMessage: Sendable {
 /// on its own. Owns a curl multi handle so that `cancel()` from another thread
 /// wakes the blocked poll at once. Ends when the stream ends (etcd stopped: a
 /// plain success), on error, or on cancel.
+// @unchecked: the curl handles are used only by the thread in `run`; `cancel()`
+// sets the locked flag and calls curl_multi_wakeup, which libcurl allows from
+// any thread.
 public final class WatchStream: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private let easy = CurlEasy()

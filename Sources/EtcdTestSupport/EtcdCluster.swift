@@ -67,7 +67,7 @@ public final class EtcdCluster: @unchecked Sendable {
             "--log-level", "warn",
         ] + extraArguments
         let log = FileHandle(forWritingAtPath: baseDir + "/\(m.name).log") ?? {
-            FileManager.default.createFile(atPath: baseDir + "/\(m.name).log", contents: nil)
+            _ = FileManager.default.createFile(atPath: baseDir + "/\(m.name).log", contents: nil)
             return FileHandle(forWritingAtPath: baseDir + "/\(m.name).log")!
         }()
         log.seekToEndOfFile()

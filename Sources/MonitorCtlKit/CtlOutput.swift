@@ -1,3 +1,4 @@
+import Concurrency
 import Foundation
 
 /// Where monitorctl writes: standard output for results, standard error for
@@ -25,30 +26,16 @@ public final class StandardOutput: CtlOutput {
 
 /// Collects everything written, for tests. Safe to read from another thread
 /// while a command (e.g. `watch`) is still writing.
-public final class CapturedOutput: CtlOutput, @unchecked Sendable {
-    private let lock = NSLock()
-    private var outText = ""
-    private var errText = ""
+public final class CapturedOutput: CtlOutput, Sendable {
+    private let text = Locked((out: "", err: ""))
 
     public init() {}
 
-    public func write(_ text: String) {
-        lock.lock(); defer { lock.unlock() }
-        outText += text
-    }
+    public func write(_ line: String) { text.withLock { $0.out += line } }
 
-    public func writeError(_ text: String) {
-        lock.lock(); defer { lock.unlock() }
-        errText += text
-    }
+    public func writeError(_ line: String) { text.withLock { $0.err += line } }
 
-    public var stdout: String {
-        lock.lock(); defer { lock.unlock() }
-        return outText
-    }
+    public var stdout: String { text.withLock { $0.out } }
 
-    public var stderr: String {
-        lock.lock(); defer { lock.unlock() }
-        return errText
-    }
+    public var stderr: String { text.withLock { $0.err } }
 }

@@ -11,7 +11,9 @@ public enum CommandSupport {
         do {
             return try Settings.load(path: configOption ?? Settings.defaultPath, required: configOption != nil)
         } catch {
-            fputs("\(program): \(error)\n", stderr)
+            var line = "\(program): \(error)\n"
+            // write(2), not fputs(stderr): the C global is not concurrency-safe in Swift 6.
+            line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
             exit(configExitCode)
         }
     }

@@ -1,27 +1,15 @@
+import Concurrency
 import EtcdClient
 import EtcdTestSupport
 import Foundation
 import XCTest
 
 /// The client against a real etcd started on loopback for this class.
-final class EtcdClientTests: XCTestCase {
-    static var cluster: EtcdCluster!
-
-    override class func setUp() {
-        super.setUp()
-        cluster = try? EtcdCluster()
-    }
-
-    override class func tearDown() {
-        cluster?.stop()
-        cluster = nil
-        super.tearDown()
-    }
-
+final class EtcdClientTests: EtcdTestCase {
     var client: EtcdClient!
 
     override func setUpWithError() throws {
-        guard let cluster = Self.cluster else { throw XCTSkip("etcd not available at \(EtcdCluster.binary)") }
+        let cluster = try requireCluster()
         client = EtcdClient(endpoints: cluster.endpoints)
     }
 
@@ -75,28 +63,24 @@ final class EtcdClientTests: XCTestCase {
             XCTAssertEqual(reason, "connection refused")
             XCTAssertTrue(e.isRetryable)
         }
-        let both = EtcdClient(endpoints: [dead] + Self.cluster.endpoints)
+        let both = EtcdClient(endpoints: [dead] + Self.cluster!.endpoints)
         try both.put("/t/failover", "ok")
-        XCTAssertEqual(both.preferredEndpoint, Self.cluster.endpoints[0], "sticks to the member that answered")
+        XCTAssertEqual(both.preferredEndpoint, Self.cluster!.endpoints[0], "sticks to the member that answered")
     }
 
     func testWatchStreamDeliversEventsAndCancelsWithinMilliseconds() throws {
         let start = try client.range("/t/w/", prefix: true).revision + 1
         let stream = WatchStream()
-        var events: [WatchEvent] = []
+        let events = Locked<[WatchEvent]>([])
         let done = expectation(description: "watch returns")
-        let writer = EtcdClient(endpoints: Self.cluster.endpoints)
-        var cancelLatency = 0.0
+        let writer = EtcdClient(endpoints: Self.cluster!.endpoints)
+        let endpoint = Self.cluster!.endpoints[0]
         Thread.detachNewThread {
             do {
-                try stream.run(endpoint: Self.cluster.endpoints[0], key: "/t/w/", prefix: true, startRevision: start,
+                try stream.run(endpoint: endpoint, key: "/t/w/", prefix: true, startRevision: start,
                                onMessage: { message in
-                    events += message.events
-                    if events.count == 2 {
-                        let t0 = Date()
-                        DispatchQueue.global().async { stream.cancel() }
-                        _ = t0
-                    }
+                    let count = events.withLock { $0 += message.events; return $0.count }
+                    if count == 2 { DispatchQueue.global().async { stream.cancel() } }
                 })
             } catch EtcdError.cancelled {
             } catch {
@@ -107,26 +91,28 @@ final class EtcdClientTests: XCTestCase {
         try writer.put("/t/w/a", "1")
         try writer.delete("/t/w/a")
         wait(for: [done], timeout: 5)
-        XCTAssertEqual(events.map(\.kind), [.put, .delete])
-        XCTAssertEqual(events.last?.previous?.valueString, "1", "prev_kv carried on delete")
-        _ = cancelLatency
+        let seen = events.withLock { $0 }
+        XCTAssertEqual(seen.map(\.kind), [.put, .delete])
+        XCTAssertEqual(seen.last?.previous?.valueString, "1", "prev_kv carried on delete")
 
-        // Cancel of an idle stream, measured.
+        // Cancel of an idle stream, measured on the monotonic clock.
         let idle = WatchStream()
         let returned = expectation(description: "idle watch returns")
-        var cancelledAt = Date()
+        let cancelledAt = Locked(MonotonicInstant.now())
+        let cancelLatency = Locked(0.0)
         Thread.detachNewThread {
-            _ = try? idle.run(endpoint: Self.cluster.endpoints[0], key: "/t/idle", prefix: false,
-                              startRevision: 0, onMessage: { _ in })
-            cancelLatency = Date().timeIntervalSince(cancelledAt)
+            _ = try? idle.run(endpoint: endpoint, key: "/t/idle", prefix: false, startRevision: 0, onMessage: { _ in })
+            let latency = MonotonicInstant.now().secondsSince(cancelledAt.withLock { $0 })
+            cancelLatency.withLock { $0 = latency }
             returned.fulfill()
         }
         usleep(300_000)
-        cancelledAt = Date()
+        cancelledAt.withLock { $0 = .now() }
         idle.cancel()
         wait(for: [returned], timeout: 2)
-        XCTAssertLessThan(cancelLatency, 0.5, "cancel wakes the blocked poll (measured \(cancelLatency * 1000) ms)")
-        print("watch cancel latency: \(String(format: "%.2f", cancelLatency * 1000)) ms")
+        let latency = cancelLatency.withLock { $0 }
+        XCTAssertLessThan(latency, 0.5, "cancel wakes the blocked poll (measured \(latency * 1000) ms)")
+        print("watch cancel latency: \(String(format: "%.2f", latency * 1000)) ms")
     }
 
     func testWatchFromCompactedRevisionIsTypedAndResumableWatchRereads() throws {
@@ -134,7 +120,7 @@ final class EtcdClientTests: XCTestCase {
         let oldRevision = try client.range("/t/c/k").revision
         try client.put("/t/c/k", "new")
         try client.compact(revision: try client.put("/t/other", "x"))
-        XCTAssertThrowsError(try WatchStream().run(endpoint: Self.cluster.endpoints[0], key: "/t/c/", prefix: true,
+        XCTAssertThrowsError(try WatchStream().run(endpoint: Self.cluster!.endpoints[0], key: "/t/c/", prefix: true,
                                                    startRevision: oldRevision, onMessage: { _ in })) { error in
             guard case let .compacted(rev)? = error as? EtcdError else { return XCTFail("got \(error)") }
             XCTAssertGreaterThan(rev, oldRevision)
@@ -147,19 +133,19 @@ final class EtcdClientTests: XCTestCase {
         Thread.detachNewThread {
             watch.run { update in
                 switch update {
-                case let .snapshot(kvs, _): log.mutate { $0.append("snapshot " + kvs.map(\.valueString).joined(separator: ",")) }
-                case let .events(events, _): log.mutate { $0 += events.map { "\($0.kind) \($0.kv.valueString)" } }
+                case let .snapshot(kvs, _): log.withLock { $0.append("snapshot " + kvs.map(\.valueString).joined(separator: ",")) }
+                case let .events(events, _): log.withLock { $0 += events.map { "\($0.kind) \($0.kv.valueString)" } }
                 default: break
                 }
             }
             ended.fulfill()
         }
-        try waitUntil { log.value.first == "snapshot new" }
+        try waitUntil { log.withLock { $0 }.first == "snapshot new" }
         for i in 1...20 { try client.put("/t/c/k", "v\(i)") }
-        try waitUntil { log.value.count == 21 }
+        try waitUntil { log.withLock { $0 }.count == 21 }
         watch.stop()
         wait(for: [ended], timeout: 1)
-        XCTAssertEqual(log.value, ["snapshot new"] + (1...20).map { "put v\($0)" })
+        XCTAssertEqual(log.withLock { $0 }, ["snapshot new"] + (1...20).map { "put v\($0)" })
     }
 
     private func waitUntil(timeout: Double = 5, _ condition: () -> Bool) throws {
@@ -169,15 +155,6 @@ final class EtcdClientTests: XCTestCase {
             usleep(10_000)
         }
     }
-}
-
-/// A value shared between a test and the thread it starts.
-final class Locked<T>: @unchecked Sendable {
-    private var stored: T
-    private let lock = NSLock()
-    init(_ value: T) { stored = value }
-    var value: T { lock.lock(); defer { lock.unlock() }; return stored }
-    func mutate(_ body: (inout T) -> Void) { lock.lock(); body(&stored); lock.unlock() }
 }
 
 struct TimeoutError: Error { let what: String }

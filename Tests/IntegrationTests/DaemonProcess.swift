@@ -3,7 +3,8 @@ import Foundation
 /// One of our executables run as a child process with its own environment, its
 /// stderr collected line by line (the daemons log plain lines there when not
 /// under journald). Killed on deinit if still running.
-final class DaemonProcess {
+// @unchecked: `buffer` and `lines` are only touched under `lock`; the rest is immutable.
+final class DaemonProcess: @unchecked Sendable {
     let process = Process()
     private let pipe = Pipe()
     private let lock = NSCondition()
@@ -96,7 +97,8 @@ struct TestFailure: Error, CustomStringConvertible {
 
 /// A datagram socket standing in for systemd's notify socket: the child gets
 /// NOTIFY_SOCKET pointing at it and every sd_notify message is collected.
-final class NotifySocket {
+// @unchecked: `messages` and `closed` are only touched under `lock`; the rest is immutable.
+final class NotifySocket: @unchecked Sendable {
     let path: String
     private let fd: Int32
     private let lock = NSCondition()

@@ -6,27 +6,15 @@ import XCTest
 /// Base for tests that run our daemons against one real etcd member shared by
 /// the class. Each test gets its own key prefix and settings file, so tests
 /// never see each other's nodes.
-class DaemonTestCase: XCTestCase {
-    static var cluster: EtcdCluster?
+class DaemonTestCase: EtcdTestCase {
     var dir = ""
     var prefix = ""
     var client: EtcdClient!
 
-    override class func setUp() {
-        super.setUp()
-        cluster = try? EtcdCluster()
-    }
-
-    override class func tearDown() {
-        cluster?.stop()
-        cluster = nil
-        super.tearDown()
-    }
-
     var endpoints: [String] { Self.cluster?.endpoints ?? [] }
 
     override func setUpWithError() throws {
-        guard Self.cluster != nil else { throw XCTSkip("etcd not available at \(EtcdCluster.binary): install etcd-server") }
+        _ = try requireCluster()
         guard FileManager.default.isExecutableFile(atPath: DaemonProcess.binary("monitor-agentd")) else {
             throw XCTSkip("monitor-agentd not built next to the test bundle (\(DaemonProcess.binDir.path)); run swift build first")
         }

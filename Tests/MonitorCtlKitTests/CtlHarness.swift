@@ -1,3 +1,4 @@
+import Concurrency
 import EtcdClient
 import EtcdTestSupport
 import Foundation
@@ -17,15 +18,14 @@ final class CtlHarness {
     let directory: String
     private var counter = 0
 
-    init() throws {
-        cluster = try EtcdCluster()
+    init(cluster: EtcdCluster) throws {
+        self.cluster = cluster
         client = EtcdClient(endpoints: cluster.endpoints)
         directory = NSTemporaryDirectory() + "monitorctl-tests-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
 
     func stop() {
-        cluster.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -51,11 +51,11 @@ final class CtlHarness {
         let body = Locked<String?>(nil)
         let done = DispatchSemaphore(value: 0)
         URLSession.shared.dataTask(with: url) { data, _, _ in
-            body.set(data.map { String(decoding: $0, as: UTF8.self) })
+            body.withLock { $0 = data.map { String(decoding: $0, as: UTF8.self) } }
             done.signal()
         }.resume()
         _ = done.wait(timeout: .now() + 10)
-        let line = try XCTUnwrap(body.value?.split(separator: "\n").first {
+        let line = try XCTUnwrap(body.withLock { $0 }?.split(separator: "\n").first {
             $0.hasPrefix("grpc_server_handled_total{") && $0.contains(#"grpc_code="OK""#)
                 && $0.contains(#"grpc_method="Range""#)
         }, "Range counter in /metrics")
@@ -134,43 +134,20 @@ func tableRows(_ text: String) -> [[String]] {
     }
 }
 
-/// A value shared with another thread, behind a lock.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-
-    init(_ value: Value) { stored = value }
-
-    var value: Value {
-        lock.lock(); defer { lock.unlock() }
-        return stored
-    }
-
-    func set(_ value: Value) {
-        lock.lock(); defer { lock.unlock() }
-        stored = value
-    }
-}
 
 /// Base of the monitorctl test classes: one real etcd per class (started in the
 /// class set-up, stopped in its tear-down) and a fresh fleet prefix per test.
-class CtlTestCase: XCTestCase {
-    static var harness: CtlHarness?
+class CtlTestCase: EtcdTestCase {
+    var harness: CtlHarness!
     var fleet: Fleet!
 
-    override class func setUp() {
-        super.setUp()
-        harness = try? CtlHarness()
-    }
-
-    override class func tearDown() {
-        harness?.stop()
-        harness = nil
-        super.tearDown()
-    }
-
     override func setUpWithError() throws {
-        guard EtcdCluster.isAvailable else { throw XCTSkip("etcd not available at \(EtcdCluster.binary)") }
-        fleet = try XCTUnwrap(Self.harness, "etcd did not start").makeFleet()
+        harness = try CtlHarness(cluster: try requireCluster())
+        fleet = try harness.makeFleet()
+    }
+
+    override func tearDown() {
+        harness?.stop()
+        super.tearDown()
     }
 }

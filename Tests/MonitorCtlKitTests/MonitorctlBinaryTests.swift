@@ -81,7 +81,9 @@ final class MonitorctlBinaryTests: XCTestCase {
 
     func testStatusExitCodesAndWatchStopsOnSIGTERM() throws {
         guard EtcdCluster.isAvailable else { throw XCTSkip("etcd not available at \(EtcdCluster.binary)") }
-        let harness = try CtlHarness()
+        let cluster = try EtcdCluster()
+        defer { cluster.stop() }
+        let harness = try CtlHarness(cluster: cluster)
         defer { harness.stop() }
         let fleet = try harness.makeFleet()
         let now = Date().timeIntervalSince1970

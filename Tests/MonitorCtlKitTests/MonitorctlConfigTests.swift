@@ -157,7 +157,7 @@ final class MonitorctlConfigTests: CtlTestCase {
 
     /// An $EDITOR that records the file's mode and content, then writes `content`.
     private func editor(writing content: String?) throws -> (environment: [String: String], seen: String) {
-        let dir = Self.harness!.directory
+        let dir = harness.directory
         let script = dir + "/editor-\(UUID().uuidString.prefix(6)).sh"
         let seen = script + ".seen"
         let write = content.map { "cat > \"$1\" <<'MONITORCTL_EOF'\n\($0)\nMONITORCTL_EOF\n" } ?? ""
@@ -222,17 +222,17 @@ final class MonitorctlConfigTests: CtlTestCase {
     }
 
     func testEditorFailure() throws {
-        let result = fleet.run(["config", "edit", "worker1"], environment: ["EDITOR": "false", "TMPDIR": Self.harness!.directory])
+        let result = fleet.run(["config", "edit", "worker1"], environment: ["EDITOR": "false", "TMPDIR": harness.directory])
         XCTAssertEqual(result.code, 1)
         XCTAssertEqual(result.stderr, "monitorctl: the editor \"false\" exited with status 1; nothing written\n")
         XCTAssertEqual(try leftoverEditFiles(), [])
     }
 
     private func leftoverEditFiles() throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: Self.harness!.directory).filter { $0.hasPrefix("monitorctl-") }
+        try FileManager.default.contentsOfDirectory(atPath: harness.directory).filter { $0.hasPrefix("monitorctl-") }
     }
 
     private func cleanEditFiles() throws {
-        for name in try leftoverEditFiles() { try FileManager.default.removeItem(atPath: Self.harness!.directory + "/" + name) }
+        for name in try leftoverEditFiles() { try FileManager.default.removeItem(atPath: harness.directory + "/" + name) }
     }
 }

@@ -1,3 +1,4 @@
+import Concurrency
 import EtcdClient
 import EtcdTestSupport
 import Foundation
@@ -50,12 +51,15 @@ final class MonitorctlNodeWatchTests: CtlTestCase {
         try fleet.heartbeat("early", agentHeartbeat("early", ts: now), lease: lease.id)
 
         let output = CapturedOutput()
-        let runner = MonitorctlRunner(output: output, now: { 1_795_000_000 })
+        // Unchecked: the watch thread alone uses the runner until the test stops it
+        // through its stop signal, which is Sendable.
+        nonisolated(unsafe) let runner = MonitorctlRunner(output: output, now: { 1_795_000_000 })
         let finished = expectation(description: "watch returned")
         let code = Locked<Int32>(-1)
         let arguments = ["watch", "--config", fleet.configPath]
         Thread.detachNewThread {
-            code.set(runner.run(arguments))
+            let result = runner.run(arguments)
+            code.withLock { $0 = result }
             finished.fulfill()
         }
         try waitFor(output, "early ALIVE")
@@ -81,7 +85,7 @@ final class MonitorctlNodeWatchTests: CtlTestCase {
 
         runner.stopSignal.stop()
         wait(for: [finished], timeout: 5)
-        XCTAssertEqual(code.value, 0)
+        XCTAssertEqual(code.withLock { $0 }, 0)
         XCTAssertEqual(output.stdout, """
             2026-11-18T11:06:40Z early ALIVE
             2026-11-18T11:06:40Z w1 ALIVE

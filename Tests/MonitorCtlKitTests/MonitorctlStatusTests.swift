@@ -1,3 +1,4 @@
+import Concurrency
 import EtcdClient
 import EtcdTestSupport
 import Foundation
@@ -113,7 +114,7 @@ final class MonitorctlStatusTests: CtlTestCase {
         XCTAssertEqual(empty.code, 0)
         XCTAssertEqual(empty.stdout, "No nodes: nothing under \(fleet.layout.nodesPrefix) or \(fleet.layout.heartbeatPrefix).\n")
 
-        let tolerant = try Self.harness!.makeFleet(staleAfterRounds: 20)
+        let tolerant = try harness.makeFleet(staleAfterRounds: 20)
         let lease = try tolerant.client.grantLease(ttl: 60)
         try tolerant.heartbeat("slow", agentHeartbeat("slow", ts: now - 95), lease: lease.id)
         XCTAssertEqual(tolerant.run(["status"], now: now).code, 0, "95 s < 20 rounds of 10 s")
@@ -158,9 +159,9 @@ final class MonitorctlStatusTests: CtlTestCase {
         let lease = try fleet.client.grantLease(ttl: 120)
         let setupStart = Date()
         // Four writers: etcd syncs each put, so one writer would take most of the setup time.
-        let endpoints = Self.harness!.cluster.endpoints
-        let failures = NSLock()
-        var firstError: Error?
+        let endpoints = harness.cluster.endpoints
+        let layout = fleet.layout
+        let firstError = Locked<(any Error)?>(nil)
         DispatchQueue.concurrentPerform(iterations: 4) { worker in
             let client = EtcdClient(endpoints: endpoints)
             for i in stride(from: worker, to: count, by: 4) {
@@ -168,22 +169,22 @@ final class MonitorctlStatusTests: CtlTestCase {
                 do {
                     let record = NodeRecord(node: name, hostname: name, version: "0.1.0", firstStart: now - 7200,
                                             lastStart: now - 3600)
-                    try client.put(fleet.layout.registry(name), value: record.encoded())
-                    try client.put(fleet.layout.heartbeat(name), value: agentHeartbeat(name, ts: now - 1).encoded(),
+                    try client.put(layout.registry(name), value: record.encoded())
+                    try client.put(layout.heartbeat(name), value: agentHeartbeat(name, ts: now - 1).encoded(),
                                    lease: lease.id)
                 } catch {
-                    failures.lock(); firstError = firstError ?? error; failures.unlock()
+                    firstError.withLock { $0 = $0 ?? error }
                 }
             }
         }
-        if let firstError { throw firstError }
+        if let error = firstError.withLock({ $0 }) { throw error }
         print("1000-node setup: \(count * 2) puts in \(String(format: "%.2f", -setupStart.timeIntervalSinceNow)) s")
 
-        let rangesBefore = try Self.harness!.rangeCount()
+        let rangesBefore = try harness.rangeCount()
         let start = Date()
         let result = fleet.run(["status", "-o", "json"])
         let elapsed = -start.timeIntervalSinceNow
-        let ranges = try Self.harness!.rangeCount() - rangesBefore
+        let ranges = try harness.rangeCount() - rangesBefore
         print("monitorctl status -o json for \(count) nodes: \(String(format: "%.3f", elapsed)) s (in-process, \(ranges) range reads)")
 
         XCTAssertEqual(result.code, 0, result.stderr)

@@ -43,7 +43,7 @@ final class LogSinkDetectTests: XCTestCase {
         let fd = mkstemp(&template)
         guard fd >= 0 else { throw POSIXError(errno) }
         Glibc.close(fd)
-        let path = String(cString: template)
+        let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         cleanups.append { unlink(path) }
         return path
     }
