@@ -17,8 +17,10 @@ final class AgentServerTests: DaemonTestCase {
         XCTAssertFalse(hb.hostname.isEmpty)
         XCTAssertGreaterThan(hb.ts, Date().timeIntervalSince1970 - 30)
         // The first round follows within about a second and carries metrics.
-        try agent.waitForLine("registered")
-        Thread.sleep(forTimeInterval: 1.5)
+        let firstRound = try eventually("a round with metrics", timeout: 3) {
+            try heartbeat("n1").flatMap { try? Heartbeat.parse($0.value) }?.metrics?["cpu"] != nil
+        }
+        XCTAssertLessThan(firstRound, 2.5, "the first round comes about 1 s after start")
         let after = try Heartbeat.parse(try XCTUnwrap(try heartbeat("n1")).value)
         XCTAssertNotNil(after.metrics?["cpu"])
         XCTAssertNotNil(after.metrics?["memory"])
@@ -92,8 +94,10 @@ final class AgentServerTests: DaemonTestCase {
         }
         XCTAssertTrue(agent.output.contains(#""interval": expected a number of seconds from 1 to 86400, got "fast""#))
         XCTAssertNil(agent.waitExit(timeout: 0.1), "the agent keeps running")
-        // The error is published with the next round; the good config stays in force.
-        Thread.sleep(forTimeInterval: 2.5)
+        // The error is published at once (an extra put); the good config stays in force.
+        try eventually("config_error in the heartbeat", timeout: 3) {
+            try heartbeat("n5").flatMap { try? Heartbeat.parse($0.value) }?.configError != nil
+        }
         var hb = try Heartbeat.parse(try XCTUnwrap(try heartbeat("n5")).value)
         XCTAssertEqual(hb.interval, 2)
         XCTAssertNotNil(hb.configError)
@@ -101,9 +105,11 @@ final class AgentServerTests: DaemonTestCase {
         let t1 = Date()
         try client.put("\(prefix)/config/n5", #"{"interval": 1}"#)
         try agent.waitForLine("interval 2s -> 1s", after: t1)
-        Thread.sleep(forTimeInterval: 0.3)
+        try eventually("config_error cleared", timeout: 3) {
+            try heartbeat("n5").flatMap { try? Heartbeat.parse($0.value) }?.configError == nil
+        }
         hb = try Heartbeat.parse(try XCTUnwrap(try heartbeat("n5")).value)
-        XCTAssertNil(hb.configError)
+        XCTAssertEqual(hb.interval, 1)
     }
 
     func testServerAcceptsTheLabsBareHeartbeat() throws {

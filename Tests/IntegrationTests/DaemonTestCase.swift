@@ -74,4 +74,16 @@ class DaemonTestCase: EtcdTestCase {
     }
 
     func ms(_ seconds: Double) -> String { String(format: "%.1f ms", seconds * 1000) }
+
+    /// Waits until `condition` holds, checking every 50 ms; fails after `timeout`
+    /// seconds with `what`. Returns the seconds it took.
+    @discardableResult
+    func eventually(_ what: String, timeout: Double = 5, _ condition: () throws -> Bool) throws -> Double {
+        let start = Date()
+        while try !condition() {
+            guard Date().timeIntervalSince(start) < timeout else { throw TestFailure("not within \(timeout) s: \(what)") }
+            usleep(50_000)
+        }
+        return Date().timeIntervalSince(start)
+    }
 }

@@ -27,7 +27,9 @@ final class MonitorctlEndToEndTests: DaemonTestCase {
         let a = try startAgent(node: "ea", ttl: 2), b = try startAgent(node: "eb", ttl: 2)
         try a.waitForLine("registered as node ea")
         try b.waitForLine("registered as node eb")
-        Thread.sleep(forTimeInterval: 1.5) // the first round with figures
+        try eventually("the first round with figures", timeout: 4) {
+            try ["ea", "eb"].allSatisfy { try heartbeat($0).flatMap { try? Heartbeat.parse($0.value) }?.metrics?["net in"] != nil }
+        }
 
         var (code, nodes) = try statusNodes()
         XCTAssertEqual(code, 0)
@@ -49,7 +51,9 @@ final class MonitorctlEndToEndTests: DaemonTestCase {
         // A typo in eb's key shows up in the central view.
         try client.put("\(prefix)/config/eb", #"{"interval": "often"}"#)
         try b.waitForLine("config rejected")
-        Thread.sleep(forTimeInterval: 0.3)
+        try eventually("eb's config error published", timeout: 3) {
+            try heartbeat("eb").flatMap { try? Heartbeat.parse($0.value) }?.configError != nil
+        }
         (code, nodes) = try statusNodes()
         XCTAssertTrue((nodes["eb"]?["config_error"] as? String ?? "").contains("interval"), "\(nodes["eb"] ?? [:])")
         XCTAssertEqual(nodes["ea"]?["interval"] as? Double, 1)
