@@ -24,6 +24,9 @@ let package = Package(
             "CSystemd", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "MonitorMetrics"),
+        // Locks, mailboxes, stop signals and threads on Glibc and Synchronization
+        // only (no Foundation, no Dispatch), checked in Swift 6 mode.
+        .target(name: "Concurrency", swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "MonitorCore", dependencies: [
             "EtcdClient", "MonitorMetrics", "SystemdSupport", .product(name: "Logging", package: "swift-log"),
         ]),
@@ -54,6 +57,8 @@ let package = Package(
         ]),
         // Starts and stops real etcd members for tests; never linked into a daemon.
         .target(name: "EtcdTestSupport", dependencies: ["EtcdClient"]),
+        .testTarget(name: "ConcurrencyTests", dependencies: ["Concurrency"],
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "MonitorCoreTests", dependencies: ["MonitorCore"]),
         .testTarget(name: "MonitorServerTests", dependencies: ["MonitorServer", "MonitorCore", "EtcdClient"]),
         .testTarget(name: "MonitorAgentTests", dependencies: ["MonitorAgent", "MonitorCore"]),
