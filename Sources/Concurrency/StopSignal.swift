@@ -1,84 +1,94 @@
-import Foundation
+/// A one-way "stop now" flag that sleeping threads can wait on.
+///
+/// Owns the flag, a count of pokes and the hooks to run on stop. `wait` sleeps
+/// on a monotonic condition variable and returns early the moment `stop()` is
+/// called, so backoff waits never delay shutdown, never spin, and are neither
+/// stretched nor cut by a wall-clock step. Once stopped it stays stopped; the
+/// object ends with its last reference.
+public final class StopSignal: Sendable {
+    private struct State: Sendable {
+        var stopped = false
+        // A counter, not a flag: each waiter compares with the value it saw on
+        // entry, so one poke wakes every current waiter and no later one.
+        var pokes = 0
+        var hooks: [@Sendable () -> Void] = []
+    }
 
-/// A one-way "stop now" flag that sleeping threads can wait on: `wait(_:)` sleeps
-/// on a condition variable and returns early the moment `stop()` is called, so
-/// backoff waits never delay shutdown and never spin.
-public final class StopSignal: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var stopped = false
-    private var pokes = 0
-    private var onStop: [() -> Void] = []
+    private let state = MonotonicCondition(State())
 
     public init() {}
 
     public var isStopped: Bool {
-        condition.lock(); defer { condition.unlock() }
-        return stopped
+        state.withLock { $0.stopped }
     }
 
+    /// Stops for good: wakes every waiter, then runs the `whenStopped` hooks
+    /// once each, on this thread and outside the lock (a hook may block briefly
+    /// or touch this signal).
     public func stop() {
-        condition.lock()
-        stopped = true
-        let hooks = onStop
-        onStop = []
-        condition.broadcast()
-        condition.unlock()
+        let hooks = state.withLock { state -> [@Sendable () -> Void] in
+            state.stopped = true
+            defer { state.hooks = [] }
+            return state.hooks
+        }
+        state.broadcast()
         hooks.forEach { $0() }
     }
 
-    /// Wakes a current `wait` early without stopping (e.g. "retry now").
+    /// Wakes every current `wait` early without stopping (e.g. "retry now").
+    /// A poke with nobody waiting is not remembered by later waits.
     public func poke() {
-        condition.lock()
-        pokes += 1
-        condition.broadcast()
-        condition.unlock()
+        state.withLock { $0.pokes &+= 1 }
+        state.broadcast()
     }
 
-    /// Runs `hook` when stop() is called (at once if already stopped): used to
-    /// cancel a blocked watch stream.
-    public func whenStopped(_ hook: @escaping () -> Void) {
-        condition.lock()
-        if stopped {
-            condition.unlock()
-            hook()
-            return
+    /// Runs `hook` when stop() is called (at once, on this thread, if already
+    /// stopped): used to cancel a blocked watch stream.
+    public func whenStopped(_ hook: @escaping @Sendable () -> Void) {
+        let runNow = state.withLock { state -> Bool in
+            if state.stopped { return true }
+            state.hooks.append(hook)
+            return false
         }
-        onStop.append(hook)
-        condition.unlock()
+        if runNow { hook() }
     }
 
     public enum WaitOutcome: Sendable { case elapsed, poked, stopped }
 
     /// Sleeps up to `seconds` in slices of at most `slice`, calling `beat` between
-    /// them (without the lock): a thread waiting here is alive, not stuck, and the
-    /// watchdog should see it so. Ends early on stop or poke.
+    /// them (on this thread, without the lock): a thread waiting here is alive,
+    /// not stuck, and the watchdog should see it so. Ends early on stop or poke;
+    /// stop wins over a poke and over an elapsed deadline.
     public func wait(_ seconds: Double, slice: Double, beat: () -> Void) -> WaitOutcome {
-        let deadline = Date().addingTimeInterval(max(0, seconds))
-        condition.lock()
-        let seen = pokes
+        let deadline = MonotonicInstant.now() + max(0, seconds)
+        let seen = state.withLock { $0.pokes }
+        let decide = { (state: inout State) -> WaitOutcome? in
+            if state.stopped { return .stopped }
+            if state.pokes != seen { return .poked }
+            return nil
+        }
         while true {
-            if stopped { condition.unlock(); return .stopped }
-            if pokes != seen { condition.unlock(); return .poked }
-            let now = Date()
-            if now >= deadline { condition.unlock(); return .elapsed }
-            let sliceEnd = min(deadline, now.addingTimeInterval(slice))
-            if !condition.wait(until: sliceEnd) {
-                condition.unlock()
-                beat()
-                condition.lock()
-            }
+            let now = MonotonicInstant.now()
+            if now >= deadline { return state.withLock(decide) ?? .elapsed }
+            // A non-positive slice would make every slice empty and spin; a
+            // millisecond floor keeps the loop a sleep.
+            let sliceEnd = min(deadline, now + max(slice, 0.001))
+            if let outcome = state.wait(until: sliceEnd, decide) { return outcome }
+            beat()
         }
     }
 
-    /// Sleeps up to `seconds`; returns true if stopped (before or during the wait).
+    /// Sleeps up to `seconds`; returns true if stopped (before or during the
+    /// wait). A poke ends the wait early and returns false.
     @discardableResult
     public func wait(_ seconds: Double) -> Bool {
-        condition.lock(); defer { condition.unlock() }
-        let deadline = Date().addingTimeInterval(max(0, seconds))
-        let seen = pokes
-        while !stopped && pokes == seen {
-            if !condition.wait(until: deadline) { break }
+        let deadline = MonotonicInstant.now() + max(0, seconds)
+        let seen = state.withLock { $0.pokes }
+        let stopped = state.wait(until: deadline) { state -> Bool? in
+            if state.stopped { return true }
+            if state.pokes != seen { return false }
+            return nil
         }
-        return stopped
+        return stopped ?? false
     }
 }

@@ -64,7 +64,7 @@ public final class Supervisor<D: Daemon> {
         while true {
             petter.progress.beat(mainWorker)
             let wake = [daemon.nextDeadline, petter.nextWake].compactMap { $0 }.min()
-            let event = mailbox.next(timeout: wake.map { $0.secondsSince(.now()) } ?? 3600)
+            let event = mailbox.next(until: wake)
             switch event {
             case nil:
                 break

@@ -35,15 +35,14 @@ public final class WorkerGroup<Message: Sendable>: Sendable {
     /// soon (a stop signal, a cancelled stream) and must not block.
     public func start(_ name: String, stop: @escaping @Sendable () -> Void, body: @escaping @Sendable () -> Void) {
         progress.register(name)
-        let thread = WorkerThread(name: name) { [mailbox, progress, stopping] in
-            body()
+        let thread = WorkerThread(name: name, onExit: { [mailbox, progress, stopping] in
             if stopping.withLock({ $0 }) {
                 progress.unregister(name)
             } else {
                 // Not unregistered: the progress monitor keeps reporting it stalled.
                 mailbox.post(.workerEnded(name: name))
             }
-        }
+        }, body: body)
         workers.withLock { $0.append(Worker(thread: thread, stop: stop)) }
         thread.start()
     }

@@ -121,15 +121,16 @@ public struct AgentState: Sendable {
         case let .granted(lease):
             session = .alive(lease)
             let id = Self.hex(lease.id)
-            // A new lease holds no key yet: put the heartbeat first, so that
-            // "registered" in the log means the key is there.
+            // A new lease holds no key yet: put the heartbeat (and, once per
+            // start, the registry record) first, so that "registered" in the
+            // log means the keys are there.
             effects.append(.putHeartbeat)
+            if !registryWritten { effects.append(.writeRegistry) }
             effects.append(.log(AgentLogLine(.notice,
                 "\(registeredOnce ? "re-registered" : "registered") as node \(node): lease \(id) (TTL \(lease.ttl)s), heartbeat \(layout.heartbeat(node))",
                 ["node": node, "event": "REGISTERED", "lease_id": id])))
             registeredOnce = true
             loggedTrouble = nil
-            if !registryWritten { effects.append(.writeRegistry) }
             effects.append(.revokeReplacedLease)
         case let .renewed(lease):
             session = .alive(lease)
