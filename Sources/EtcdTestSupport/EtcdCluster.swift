@@ -1,21 +1,22 @@
+import Concurrency
 import EtcdClient
 import Foundation
 
 /// Real etcd members (Debian's etcd-server binary) on loopback with free ports and
 /// a temp data dir, for tests and the demo. Owns the processes and the directory;
 /// `stop()` (also run on deinit) kills every member and removes the directory.
-public final class EtcdCluster: @unchecked Sendable {
-    public struct Member {
+public final class EtcdCluster: Sendable {
+    public struct Member: Sendable {
         public let name: String
         public let clientURL: String
         public let peerURL: String
         public let dataDir: String
-        public var process: Process?
     }
 
-    public private(set) var members: [Member] = []
+    public let members: [Member]
     public let baseDir: String
-    private let lock = NSLock()
+    /// The running process of each member (nil while it is down).
+    private let processes: Locked<[Process?]>
 
     /// Client URLs of all members, in member order.
     public var endpoints: [String] { members.map(\.clientURL) }
@@ -31,11 +32,14 @@ public final class EtcdCluster: @unchecked Sendable {
     public init(size: Int = 1, extraArguments: [String] = []) throws {
         baseDir = NSTemporaryDirectory() + "monitor-etcd-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: baseDir, withIntermediateDirectories: true)
+        var members: [Member] = []
         for i in 0..<size {
             let client = try Self.freePort(), peer = try Self.freePort()
             members.append(Member(name: "m\(i)", clientURL: "http://127.0.0.1:\(client)",
-                                  peerURL: "http://127.0.0.1:\(peer)", dataDir: baseDir + "/m\(i)", process: nil))
+                                  peerURL: "http://127.0.0.1:\(peer)", dataDir: baseDir + "/m\(i)"))
         }
+        self.members = members
+        processes = Locked(Array(repeating: nil, count: size))
         self.extraArguments = extraArguments
         do {
             for i in members.indices { try start(member: i) }
@@ -74,17 +78,15 @@ public final class EtcdCluster: @unchecked Sendable {
         p.standardOutput = log
         p.standardError = log
         try p.run()
-        lock.lock()
-        members[index].process = p
-        lock.unlock()
+        processes.withLock { $0[index] = p }
     }
 
     /// Kills member `index` with `signal` (SIGKILL by default) and reaps it.
     public func kill(member index: Int, signal: Int32 = SIGKILL) {
-        lock.lock()
-        let p = members[index].process
-        members[index].process = nil
-        lock.unlock()
+        let p = processes.withLock { running -> Process? in
+            defer { running[index] = nil }
+            return running[index]
+        }
         guard let p, p.isRunning else { return }
         Foundation.kill(p.processIdentifier, signal)
         p.waitUntilExit()
@@ -146,7 +148,8 @@ extension EtcdCluster {
         let client = EtcdClient(endpoints: endpoints, requestTimeout: 1)
         var ids: [Int: UInt64] = [:]
         var leader: UInt64 = 0
-        for (i, m) in members.enumerated() where m.process != nil {
+        let running = processes.withLock { $0.map { $0 != nil } }
+        for (i, m) in members.enumerated() where running[i] {
             if let status = try? client.memberStatus(endpoint: m.clientURL) {
                 ids[i] = status.member
                 if status.leader != 0 { leader = status.leader }

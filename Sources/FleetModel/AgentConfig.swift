@@ -28,20 +28,15 @@ public struct AgentConfig: Equatable, Sendable {
     }
 
     /// "interval 10s, metrics [cpu, memory]"
-    public var summary: String { "interval \(Self.format(seconds: interval)), metrics \(metricsList)" }
+    public var summary: String { "interval \(Interval.text(interval)), metrics \(metricsList)" }
 
     public var metricsList: String { "[" + metrics.joined(separator: ", ") + "]" }
-
-    /// "10s", "1.5s".
-    public static func format(seconds: Double) -> String {
-        Int64(exactly: seconds).map { "\($0)s" } ?? "\(seconds)s"
-    }
 
     /// One line that says what changed, e.g. "interval 10s -> 2s, metrics [cpu] -> [cpu, memory]".
     public func describeChange(from old: AgentConfig) -> String {
         var parts: [String] = []
-        parts.append(old.interval == interval ? "interval \(Self.format(seconds: interval)) (unchanged)"
-                     : "interval \(Self.format(seconds: old.interval)) -> \(Self.format(seconds: interval))")
+        parts.append(old.interval == interval ? "interval \(Interval.text(interval)) (unchanged)"
+                     : "interval \(Interval.text(old.interval)) -> \(Interval.text(interval))")
         parts.append(old.metrics == metrics ? "metrics \(metricsList) (unchanged)"
                      : "metrics \(old.metricsList) -> \(metricsList)")
         return parts.joined(separator: ", ")

@@ -72,6 +72,9 @@ public struct FleetView: Equatable, Sendable {
             self.isRegistered = isRegistered
         }
 
+        /// The latest figure of `metric`, if the node reported it.
+        public subscript(metric: MetricName) -> Double? { metrics[metric.rawValue] }
+
         /// Dead or stale: what `monitorctl status` exits 1 for.
         public var needsAttention: Bool { state == .dead || state == .stale }
     }

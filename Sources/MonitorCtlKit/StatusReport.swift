@@ -23,23 +23,22 @@ enum StatusReport {
     }
 
     static func row(_ node: FleetView.Node, now: Double) -> [String] {
-        let m = node.metrics
         return [
             node.name,
             node.state.rawValue + (node.configError != nil ? "*" : ""),
             HumanFormat.ago(node.since, now: now),
             HumanFormat.ago(node.lastSeen, now: now),
             HumanFormat.interval(node.interval),
-            HumanFormat.percent(m["cpu"]),
+            HumanFormat.percent(node[.cpu]),
             memory(node),
-            pair(m["disk read"], m["disk write"]),
-            pair(m["net in"], m["net out"]),
+            pair(node[.diskRead], node[.diskWrite]),
+            pair(node[.netIn], node[.netOut]),
         ]
     }
 
     /// "43.0% of 15.6 GiB", or just the percentage when the total is unknown.
     private static func memory(_ node: FleetView.Node) -> String {
-        guard let percent = node.metrics["memory"] else { return HumanFormat.none }
+        guard let percent = node[.memory] else { return HumanFormat.none }
         guard let total = node.memoryTotalBytes, total > 0 else { return HumanFormat.percent(percent) }
         return HumanFormat.percent(percent) + " of " + HumanFormat.bytes(Double(total))
     }

@@ -130,7 +130,7 @@ public final class ServerDaemon: Daemon {
         var line = "fleet: \(view.summary)"
         for metric in [MetricName.cpu, .memory] {
             let alive = view.nodes.filter { $0.state == .alive }
-            if let top = alive.compactMap({ n in n.metrics[metric.rawValue].map { (n.name, $0) } }).max(by: { $0.1 < $1.1 }) {
+            if let top = alive.compactMap({ n in n[metric].map { (n.name, $0) } }).max(by: { $0.1 < $1.1 }) {
                 line += "; highest \(metric.rawValue) \(FixedPoint.text(top.1, places: 1))% (\(top.0))"
             }
         }
