@@ -79,7 +79,7 @@ let package = Package(
         .target(name: "LoggingTestKit", dependencies: [
             "Concurrency", "MonitorLogging", .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "SystemdTestKit"),
+        .target(name: "SystemdTestKit", dependencies: ["Concurrency"]),
         .target(name: "ProcFSTestKit", resources: [.copy("Fixtures")]),
 
         // One test target per module, plus the integration tests of the binaries.
@@ -104,7 +104,7 @@ let package = Package(
             "MonitorCtlKit", "FleetModel", "MonitorSettings", "EtcdClient", "EtcdTestSupport", "Concurrency",
         ]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "EtcdClient", "EtcdTestSupport", "FleetModel", "MonitorSettings", "Concurrency",
+            "EtcdClient", "EtcdTestSupport", "SystemdTestKit", "FleetModel", "MonitorSettings", "Concurrency",
         ]),
     ],
     swiftLanguageModes: [.v6]

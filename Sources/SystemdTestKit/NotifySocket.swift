@@ -6,15 +6,16 @@ import XCTest
 /// Owns the socket and, for a path socket, the temporary directory holding
 /// it; ``close()`` removes both. Reads block for at most two seconds so a
 /// missing datagram fails the test instead of hanging it.
-public final class NotifySocket {
+public final class NotifySocket: Sendable {
     /// What to put in `NOTIFY_SOCKET`: an absolute path, or `@name` for an
     /// abstract socket.
     public let address: String
     private let fd: Int32
     private let directory: String?
 
-    /// Binds a socket at `<temp dir>/notify.sock`, or an abstract one.
-    public init(abstract: Bool = false) throws {
+    /// Binds a socket at `<temp dir>/notify.sock`, or an abstract one; a read
+    /// gives up after `receiveTimeout` seconds.
+    public init(abstract: Bool = false, receiveTimeout: Double = 2) throws {
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(errno) }
         let name: [UInt8]
@@ -42,7 +43,7 @@ public final class NotifySocket {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
         }
         guard bound == 0 else { throw POSIXError(errno) }
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        var timeout = timeval(tv_sec: Int(receiveTimeout), tv_usec: Int((receiveTimeout - receiveTimeout.rounded(.down)) * 1e6))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
@@ -55,6 +56,13 @@ public final class NotifySocket {
             throw POSIXError(errno)
         }
         return String(decoding: buffer[0..<count], as: UTF8.self)
+    }
+
+    /// The next datagram as text, or nil when none came within the receive timeout.
+    public func next() -> String? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        return count >= 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : nil
     }
 
     /// Whether a datagram is waiting, without blocking.

@@ -1,3 +1,4 @@
+import SystemdTestKit
 import EtcdClient
 import EtcdTestSupport
 import Foundation
@@ -10,10 +11,10 @@ final class EtcdOutageTests: DaemonTestCase {
     func testAgentSurvivesAnOutageLongerThanTheTTLAndReRegisters() throws {
         let own = try EtcdCluster()
         defer { own.stop() }
-        let notify = try NotifySocket()
+        let notify = try NotifyRecorder()
         let conf = try settingsFile(node: "o1", ttl: 2, endpoints: own.endpoints)
         let agent = try DaemonProcess("monitor-agentd", arguments: ["--config", conf],
-                                      environment: ["NOTIFY_SOCKET": notify.path])
+                                      environment: ["NOTIFY_SOCKET": notify.address])
         try agent.waitForLine("registered as node o1")
         own.kill(member: 0)
         let down = Date()

@@ -1,3 +1,4 @@
+import SystemdTestKit
 import EtcdClient
 import EtcdTestSupport
 import Foundation
@@ -152,10 +153,10 @@ final class FaultToleranceTests: DaemonTestCase {
     }
 
     func testADaemonWaitingForEtcdKeepsPettingTheWatchdog() throws {
-        let notify = try NotifySocket()
+        let notify = try NotifyRecorder()
         let dead = "http://127.0.0.1:\(try EtcdCluster.freePort())"
         let agent = try DaemonProcess("monitor-agentd", arguments: ["--config", try settingsFile(node: "p1", endpoints: [dead])],
-                              environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "2000000"])
+                              environment: ["NOTIFY_SOCKET": notify.address, "WATCHDOG_USEC": "2000000"])
         try notify.waitFor { $0.contains("READY=1") }
         try notify.waitFor { $0.hasPrefix("STATUS=etcd unreachable (connection refused)") }
         let t0 = Date()

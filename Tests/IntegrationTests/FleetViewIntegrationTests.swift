@@ -1,3 +1,4 @@
+import SystemdTestKit
 import EtcdClient
 import Foundation
 import FleetModel
@@ -23,9 +24,9 @@ final class FleetViewIntegrationTests: DaemonTestCase {
         Thread.sleep(forTimeInterval: 3) // r2's lease expires
 
         // A server started now knows both from the registry alone.
-        let notify = try NotifySocket()
+        let notify = try NotifyRecorder()
         let server = try DaemonProcess("monitor-serverd", arguments: ["--config", try settingsFile()],
-                                       environment: ["NOTIFY_SOCKET": notify.path])
+                                       environment: ["NOTIFY_SOCKET": notify.address])
         try notify.waitFor { $0 == "STATUS=2 nodes: 1 stopped, 1 dead" }
         XCTAssertFalse(server.output.contains("node r2 DEAD"), "a death that happened before is state, not news")
     }

@@ -1,3 +1,4 @@
+import SystemdTestKit
 import EtcdTestSupport
 import Foundation
 import XCTest
@@ -5,10 +6,10 @@ import XCTest
 /// sd_notify as systemd sees it: a datagram socket of ours set as NOTIFY_SOCKET.
 final class SystemdProtocolTests: DaemonTestCase {
     func testAgentNotifiesReadyStatusWatchdogReloadingAndStopping() throws {
-        let notify = try NotifySocket()
+        let notify = try NotifyRecorder()
         let conf = try settingsFile(node: "s1")
         let agent = try DaemonProcess("monitor-agentd", arguments: ["--config", conf],
-                                      environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "2000000"])
+                                      environment: ["NOTIFY_SOCKET": notify.address, "WATCHDOG_USEC": "2000000"])
         try notify.waitFor { $0.contains("READY=1") }
         let status = try notify.waitFor { $0.hasPrefix("STATUS=lease ") && $0.contains("alive, interval 10s") }
         XCTAssertFalse(status.contains("\n"), "one line")
@@ -35,9 +36,9 @@ final class SystemdProtocolTests: DaemonTestCase {
     }
 
     func testServerStatusSummarisesTheFleet() throws {
-        let notify = try NotifySocket()
+        let notify = try NotifyRecorder()
         let server = try DaemonProcess("monitor-serverd", arguments: ["--config", try settingsFile()],
-                                       environment: ["NOTIFY_SOCKET": notify.path])
+                                       environment: ["NOTIFY_SOCKET": notify.address])
         try notify.waitFor { $0.contains("READY=1") }
         let a = try startAgent(node: "s2"), b = try startAgent(node: "s3")
         try notify.waitFor { $0 == "STATUS=2 nodes: 2 alive" }
@@ -52,9 +53,9 @@ final class SystemdProtocolTests: DaemonTestCase {
     }
 
     func testAStuckWorkerThreadStopsTheWatchdogPets() throws {
-        let notify = try NotifySocket()
+        let notify = try NotifyRecorder()
         let agent = try DaemonProcess("monitor-agentd", arguments: ["--config", try settingsFile(node: "s4")],
-                                      environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000",
+                                      environment: ["NOTIFY_SOCKET": notify.address, "WATCHDOG_USEC": "1000000",
                                                     "MONITOR_TEST_STALL_WORKER": "config watch"])
         try notify.waitFor { $0.contains("READY=1") }
         Thread.sleep(forTimeInterval: 2)

@@ -3,32 +3,9 @@ import Glibc
 import XCTest
 @testable import MonitorLogging
 
-/// The log sink choice from the environment. Every test of this target that
-/// calls setenv/unsetenv lives here: the environment is
-/// process-wide and getenv in another thread would race with these changes.
-/// setUp saves and tearDown restores every variable touched.
-final class LogSinkDetectTests: XCTestCase {
-    private static let variables = ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "MONITOR_LOG"]
-    private var saved: [String: String?] = [:]
-    private var cleanups: [() -> Void] = []
-
-    override func setUp() {
-        super.setUp()
-        for name in Self.variables {
-            saved[name] = getenv(name).map { String(cString: $0) }
-            unsetenv(name)
-        }
-    }
-
-    override func tearDown() {
-        cleanups.reversed().forEach { $0() }
-        cleanups = []
-        for (name, value) in saved {
-            if let value { setenv(name, value, 1) } else { unsetenv(name) }
-        }
-        super.tearDown()
-    }
-
+/// The log sink choice from the environment (saved and restored around each
+/// test by `EnvironmentTestCase`).
+final class LogSinkDetectTests: EnvironmentTestCase {
 
     /// `JOURNAL_STREAM` for fd 2, with the inode shifted by `inodeOffset`.
     private func journalStream(inodeOffset: UInt64 = 0) throws -> String {

@@ -4,31 +4,9 @@ import XCTest
 import Concurrency
 import SystemdTestKit
 
-/// Every test that calls setenv/unsetenv lives here: the environment is
-/// process-wide and getenv in another thread would race with these changes.
-/// setUp saves and tearDown restores every variable touched.
-final class SystemdEnvironmentTests: XCTestCase {
-    private static let variables = ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "MONITOR_LOG"]
-    private var saved: [String: String?] = [:]
-    private var cleanups: [() -> Void] = []
-
-    override func setUp() {
-        super.setUp()
-        for name in Self.variables {
-            saved[name] = getenv(name).map { String(cString: $0) }
-            unsetenv(name)
-        }
-    }
-
-    override func tearDown() {
-        cleanups.reversed().forEach { $0() }
-        cleanups = []
-        for (name, value) in saved {
-            if let value { setenv(name, value, 1) } else { unsetenv(name) }
-        }
-        super.tearDown()
-    }
-
+/// sd_notify and the watchdog settings from the environment (saved and
+/// restored around each test by `EnvironmentTestCase`).
+final class SystemdEnvironmentTests: EnvironmentTestCase {
     private func makeNotifySocket(abstract: Bool = false) throws -> NotifySocket {
         let socket = try NotifySocket(abstract: abstract)
         cleanups.append { socket.close() }
