@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "FleetModelTests", dependencies: ["FleetModel", "MonitorSettings"]),
         .testTarget(name: "ProcFSTests", dependencies: ["ProcFS", "ProcFSTestKit"]),
         .testTarget(name: "DaemonKitTests", dependencies: [
-            "DaemonKit", "Concurrency", "SystemdTestKit", "LoggingTestKit",
+            "DaemonKit", "Concurrency", "SystemdTestKit", "LoggingTestKit", "MonitorSettings",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "MonitorAgentTests", dependencies: [
