@@ -3,7 +3,8 @@
 # monitor-serverd and one monitor-agentd (interval 10 s, the release build), and
 # after SECONDS_TO_RUN (default 300) each daemon's RSS and peak RSS (VmRSS,
 # VmHWM), CPU (utime+stime from /proc/PID/stat, as % of one core) and binary
-# size. Everything runs from a temp dir and is cleaned up on exit.
+# size, with RSS split into anonymous memory (the daemon's own data), the
+# executable's resident pages and the shared libraries'. Everything runs from a temp dir and is cleaned up on exit.
 #   scripts/measure.sh [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,13 +43,16 @@ a1=$(ticks $AGENT); s1=$(ticks $SERVER); t1=$(date +%s.%N)
 grep -q "node m1 ALIVE" "$WORK/server.log" || { echo "the server never saw the agent:"; cat "$WORK/server.log"; exit 1; }
 
 report() { # name pid ticks0 ticks1
-    local rss hwm cpu size
+    local rss hwm anon bin cpu size
     rss=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$2/status")
+    anon=$(awk '/RssAnon/ {printf "%.1f", $2/1024}' "/proc/$2/status")
+    # Resident pages of the executable itself (clean, file-backed, shared with the page cache).
+    bin=$(awk -v exe="$1" '/^[0-9a-f]/ {name=$6} /^Rss:/ && name ~ exe"$" {kb+=$2} END {printf "%.1f", kb/1024}' "/proc/$2/smaps")
     hwm=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$2/status")
     cpu=$(awk -v a="$3" -v b="$4" -v hz="$hz" -v t0="$t0" -v t1="$t1" 'BEGIN {printf "%.3f", 100 * (b - a) / hz / (t1 - t0)}')
     size=$(stat -c %s "$BIN/$1" | awk '{printf "%.1f", $1/1e6}')
-    printf '%-16s RSS %5s MiB  peak %5s MiB  CPU %6s %% of a core over %s s  binary %5s MB\n' \
-        "$1" "$rss" "$hwm" "$cpu" "$RUN" "$size"
+    printf '%-16s RSS %5s MiB (anonymous %s, executable %s, shared libraries the rest)  peak %5s MiB  CPU %6s %% of a core over %s s  binary %5s MB\n' \
+        "$1" "$rss" "$anon" "$bin" "$hwm" "$cpu" "$RUN" "$size"
 }
 report monitor-agentd $AGENT "$a0" "$a1"
 report monitor-serverd $SERVER "$s0" "$s1"
