@@ -1,5 +1,5 @@
-import Concurrency
 import CCurl
+import Concurrency
 
 /// A synchronous etcd v3 client over the JSON gateway (`/v3/...`), with failover
 /// across a list of endpoints. It owns one reusable HTTP connection; calls are

@@ -1,5 +1,5 @@
-import Concurrency
 import CCurl
+import Concurrency
 
 /// One message of a watch stream, as the gateway sends it.
 public struct WatchMessage: Sendable {

@@ -1,6 +1,6 @@
 import Concurrency
-import MonitorLogging
 import Logging
+import MonitorLogging
 
 /// One captured log call, as ``MemoryLogHandler`` stores it.
 public struct LogRecord: Equatable, Sendable {

@@ -1,6 +1,6 @@
 import Concurrency
-import MonitorLogging
 import Logging
+import MonitorLogging
 
 /// The records captured by one or more ``MemoryLogHandler``s, in call order.
 ///

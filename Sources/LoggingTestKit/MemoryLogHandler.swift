@@ -1,6 +1,6 @@
 import Concurrency
-import MonitorLogging
 import Logging
+import MonitorLogging
 
 /// swift-log backend that captures records in a ``LogRecordStore`` so tests
 /// can assert on what was logged.

@@ -1,9 +1,7 @@
 import ArgumentParser
 import EtcdClient
+import FleetModel
 import Foundation
-import FleetModel
-import MonitorSettings
-import FleetModel
 
 /// NODE or "default", checked at parse time.
 private func checkTarget(_ target: String) throws {

@@ -1,8 +1,6 @@
 import ArgumentParser
 import EtcdClient
 import Foundation
-import FleetModel
-import MonitorSettings
 
 /// `monitorctl config edit NODE|default`: $EDITOR on the current value, then a
 /// compare-and-swap on the mod revision that was read, so an edit never

@@ -1,7 +1,5 @@
+import FleetModel
 import Foundation
-import FleetModel
-import MonitorSettings
-import FleetModel
 
 /// Pure helpers for config values (`{"interval": N, "metrics": [...]}`): command-line
 /// assignments, metric-name checks, field merging, and the effective config.

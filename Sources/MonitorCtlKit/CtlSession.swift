@@ -1,8 +1,8 @@
-import Concurrency
 import ArgumentParser
+import Concurrency
 import EtcdClient
-import Foundation
 import FleetModel
+import Foundation
 import MonitorSettings
 
 /// monitorctl's exit codes (documented in `monitorctl --help`).

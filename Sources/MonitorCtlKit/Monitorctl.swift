@@ -1,8 +1,8 @@
-import Concurrency
 import ArgumentParser
+import Concurrency
 import EtcdClient
-import Foundation
 import FleetModel
+import Foundation
 import MonitorSettings
 
 /// The command tree. Parsing only: `MonitorctlRunner` executes.

@@ -1,7 +1,5 @@
 import ArgumentParser
 import EtcdClient
-import FleetModel
-import MonitorSettings
 
 /// `monitorctl node forget NODE`: removes a node's registry entry, so a node
 /// retired for good stops showing as dead.

@@ -1,6 +1,5 @@
-import Foundation
 import FleetModel
-import MonitorSettings
+import Foundation
 
 /// Renders a `FleetView` for `monitorctl status`: the table for people, the JSON
 /// document for scripts. Pure: the same view gives the same text.

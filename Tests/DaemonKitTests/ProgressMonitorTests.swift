@@ -1,7 +1,7 @@
+import Concurrency
+@testable import DaemonKit
 import Foundation
 import XCTest
-@testable import DaemonKit
-import Concurrency
 
 final class ProgressMonitorTests: XCTestCase {
     /// A clock the test moves by hand.

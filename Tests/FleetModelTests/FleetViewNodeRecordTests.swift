@@ -1,5 +1,5 @@
-import XCTest
 @testable import FleetModel
+import XCTest
 
 /// The registry value `<prefix>/nodes/<node>`: round trip and lenient parsing.
 final class FleetViewNodeRecordTests: XCTestCase {

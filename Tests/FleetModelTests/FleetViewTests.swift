@@ -1,6 +1,6 @@
+@testable import FleetModel
 import MonitorSettings
 import XCTest
-@testable import FleetModel
 
 /// The fleet view's rules, one table row per situation.
 final class FleetViewTests: XCTestCase {

@@ -1,5 +1,5 @@
-import Foundation
 @testable import FleetModel
+import Foundation
 
 /// The JSONSerialization code that wrote and read etcd values before the move to
 /// Codable, kept verbatim as an oracle: the new encoders must produce the same

@@ -1,5 +1,5 @@
-import XCTest
 @testable import FleetModel
+import XCTest
 
 final class MetricSelectionTests: XCTestCase {
     func testExactNames() {

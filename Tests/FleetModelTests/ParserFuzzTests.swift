@@ -1,5 +1,5 @@
-import Foundation
 @testable import FleetModel
+import Foundation
 import XCTest
 
 /// Deterministic pseudo-random source (SplitMix64), so a failing input can be replayed.

@@ -1,5 +1,5 @@
-import Foundation
 @testable import FleetModel
+import Foundation
 import XCTest
 
 /// The etcd values after the move from JSONSerialization to Codable: exact bytes
@@ -53,7 +53,7 @@ final class WireFormatTests: XCTestCase {
     func testEncodersMatchTheOldOnes() {
         var rng = SeededGenerator(state: 11)
         let doubles: [Double] = [0, -0.0, 1, 10, 0.5, 2.5, 86400, 1_763_719_200, 1_763_719_200.123, 1e15 + 0.5, 1e16, 1e20,
-                                 1e-7, 12.345, 99.995, 0.1 + 0.2, 9_007_199_254_740_993, -1, 5e-324]
+                                 1e-7, 12.345, 99.995, 0.1 + 0.2, 9_007_199_254_740_992 /* 2^53 */, -1, .leastNonzeroMagnitude]
         let strings = ["", "w1", "a/b", "é", "x\u{0}y", "\t\"\\", "😀", String(repeating: "z", count: 80)]
         for _ in 0..<2000 {
             func d() -> Double { doubles.randomElement(using: &rng)! * (Bool.random(using: &rng) ? 1 : 1.000001) }

@@ -1,7 +1,6 @@
 import EtcdClient
-import Foundation
 import FleetModel
-import MonitorSettings
+import Foundation
 import XCTest
 
 /// The spine end to end: real etcd, the real daemons as processes.
@@ -69,16 +68,17 @@ final class AgentServerTests: DaemonTestCase {
         XCTAssertTrue(agent.output.contains("interval 10s -> 1s"))
         XCTAssertTrue(agent.output.contains("-> [cpu, memory]"))
 
-        // Rounds now come every second: count heartbeat puts over 3.5 s.
+        // Rounds now come every second: count heartbeat puts over 2.5 s. (The
+        // rhythm itself is AgentStateTests'; this counts the etcd writes.)
         let startRev = try client.range("\(prefix)/heartbeat/n4").revision + 1
-        Thread.sleep(forTimeInterval: 3.5)
+        Thread.sleep(forTimeInterval: 2.5)
         let kv = try XCTUnwrap(try heartbeat("n4"))
         let hb = try Heartbeat.parse(kv.value)
         XCTAssertEqual(hb.interval, 1)
         XCTAssertEqual(Set(hb.metrics?.keys.map { $0 } ?? []), ["cpu", "memory"])
         let rounds = kv.version - (try versionAt(revision: startRev - 1, key: "\(prefix)/heartbeat/n4"))
-        XCTAssertGreaterThanOrEqual(rounds, 3, "about one put per second after the retune")
-        XCTAssertLessThanOrEqual(rounds, 5, "still one put per round")
+        XCTAssertGreaterThanOrEqual(rounds, 2, "about one put per second after the retune")
+        XCTAssertLessThanOrEqual(rounds, 4, "still one put per round")
     }
 
     func testMalformedConfigKeepsTheLastGoodOneAndIsReported() throws {

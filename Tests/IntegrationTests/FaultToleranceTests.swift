@@ -1,9 +1,8 @@
-import SystemdTestKit
 import EtcdClient
 import EtcdTestSupport
-import Foundation
 import FleetModel
-import MonitorSettings
+import Foundation
+import SystemdTestKit
 import XCTest
 
 /// Issue 4: etcd restarts, leader loss, member failure, compaction, lost leases:
@@ -77,10 +76,13 @@ final class FaultToleranceTests: DaemonTestCase {
         let etcd = try EtcdCluster()
         defer { etcd.stop() }
         let server = try startServer(endpoints: etcd.endpoints)
-        let agent = try startAgent(node: "l1", ttl: 2, endpoints: etcd.endpoints)
+        let notify = try NotifyRecorder()
+        let agent = try startAgent(node: "l1", ttl: 2, endpoints: etcd.endpoints, environment: ["NOTIFY_SOCKET": notify.address])
         try server.waitForLine("node l1 ALIVE")
         etcd.kill(member: 0)
-        Thread.sleep(forTimeInterval: 1)
+        let down = Date()
+        try notify.waitFor({ $0.hasPrefix("STATUS=etcd unreachable (") && $0.contains("retrying in") }, after: down, timeout: 5)
+        Thread.sleep(forTimeInterval: max(0, 1 - Date().timeIntervalSince(down)))
         let (agent0, server0, t0) = (cpuSeconds(agent), cpuSeconds(server), Date())
         Thread.sleep(forTimeInterval: 8) // four TTLs
         let wall = Date().timeIntervalSince(t0)
@@ -99,6 +101,10 @@ final class FaultToleranceTests: DaemonTestCase {
         let recovered = try agent.waitForLine("re-registered as node l1", after: back, timeout: 12)
         print("etcd back -> agent re-registered: \(ms(recovered.timeIntervalSince(back))) (backoff cap 8 s)")
         try server.waitForLine("heartbeat watch resumed", after: back, timeout: 12)
+        let kv = try XCTUnwrap(try EtcdClient(endpoints: etcd.endpoints).range("\(prefix)/heartbeat/l1").kvs.first)
+        XCTAssertNotEqual(kv.lease, 0, "the heartbeat hangs on the new lease")
+        try notify.waitFor({ $0.hasPrefix("STATUS=lease ") && $0.contains(" alive") }, after: back, timeout: 5)
+        XCTAssertNil(agent.waitExit(timeout: 0.1), "the agent never exited")
     }
 
     func testAWatchResumedFromACompactedRevisionRereadsAndKeepsNoStaleConfig() throws {

@@ -1,8 +1,7 @@
-import SystemdTestKit
 import EtcdClient
-import Foundation
 import FleetModel
-import MonitorSettings
+import Foundation
+import SystemdTestKit
 import XCTest
 
 /// Issue 3 behaviour of the daemons: registry, stale, thresholds, default config.

@@ -1,7 +1,6 @@
 import EtcdClient
-import Foundation
 import FleetModel
-import MonitorSettings
+import Foundation
 import XCTest
 
 /// monitorctl against real agents (issue 3's scenario): status, live retune,

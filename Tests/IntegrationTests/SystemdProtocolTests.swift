@@ -1,6 +1,6 @@
-import SystemdTestKit
 import EtcdTestSupport
 import Foundation
+import SystemdTestKit
 import XCTest
 
 /// sd_notify as systemd sees it: a datagram socket of ours set as NOTIFY_SOCKET.

@@ -1,8 +1,8 @@
-import Foundation
-import XCTest
-@testable import MonitorAgent
 import FleetModel
+import Foundation
+@testable import MonitorAgent
 import ProcFS
+import XCTest
 
 /// One round of all six metrics against the real /proc must cost well under 1 ms of
 /// CPU: the agent runs on every node, and its own load shows in what it reports.

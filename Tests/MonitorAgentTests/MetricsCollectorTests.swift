@@ -1,8 +1,8 @@
+import FleetModel
+@testable import MonitorAgent
+import ProcFS
 import ProcFSTestKit
 import XCTest
-@testable import MonitorAgent
-import FleetModel
-import ProcFS
 
 final class MetricsCollectorTests: XCTestCase {
     private let all = Set(MetricName.allCases)

@@ -1,8 +1,7 @@
 import EtcdClient
 import EtcdTestSupport
-import Foundation
 import FleetModel
-import MonitorSettings
+import Foundation
 import XCTest
 
 /// Finds and runs the built `monitorctl` executable.

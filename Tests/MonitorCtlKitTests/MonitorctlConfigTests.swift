@@ -1,8 +1,6 @@
 import EtcdClient
 import EtcdTestSupport
 import Foundation
-import FleetModel
-import MonitorSettings
 @testable import MonitorCtlKit
 import XCTest
 

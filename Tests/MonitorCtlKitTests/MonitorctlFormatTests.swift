@@ -1,6 +1,4 @@
 import EtcdClient
-import FleetModel
-import MonitorSettings
 @testable import MonitorCtlKit
 import XCTest
 

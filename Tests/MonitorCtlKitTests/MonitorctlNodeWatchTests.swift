@@ -1,9 +1,8 @@
 import Concurrency
 import EtcdClient
 import EtcdTestSupport
-import Foundation
 import FleetModel
-import MonitorSettings
+import Foundation
 @testable import MonitorCtlKit
 import XCTest
 

@@ -1,7 +1,7 @@
 import Glibc
 import Logging
-import XCTest
 @testable import MonitorLogging
+import XCTest
 
 final class JournalEntryTests: XCTestCase {
     private struct LeaseLost: Error, CustomStringConvertible {

@@ -1,6 +1,6 @@
-import XCTest
-import MonitorLogging
 import LoggingTestKit
+import MonitorLogging
+import XCTest
 
 final class JournalFieldNameTests: XCTestCase {
     func testMappingTable() {

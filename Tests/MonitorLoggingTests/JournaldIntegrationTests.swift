@@ -1,8 +1,8 @@
 import Foundation
 import Glibc
-import XCTest
-import MonitorLogging
 import LoggingTestKit
+import MonitorLogging
+import XCTest
 
 /// Sends through the real journald and reads the record back with journalctl.
 /// Runs only where journald listens; build containers usually have none.

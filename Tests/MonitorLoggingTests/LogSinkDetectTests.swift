@@ -1,7 +1,7 @@
-import SystemdTestKit
 import Glibc
-import XCTest
 @testable import MonitorLogging
+import SystemdTestKit
+import XCTest
 
 /// The log sink choice from the environment (saved and restored around each
 /// test by `EnvironmentTestCase`).

@@ -1,6 +1,6 @@
 import Logging
-import XCTest
 @testable import MonitorLogging
+import XCTest
 
 /// `LoggingSystem.bootstrap` may run once per process and every test target
 /// of the package shares one process, so these tests check the factory that

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
-import XCTest
-import MonitorLogging
 import LoggingTestKit
+import MonitorLogging
+import XCTest
 
 final class MemoryLogHandlerTests: XCTestCase {
     private struct Refused: Error {}

@@ -1,9 +1,9 @@
-import SystemdTestKit
 import Foundation
 import Glibc
 import Logging
-import XCTest
 @testable import MonitorLogging
+import SystemdTestKit
+import XCTest
 
 final class StderrLogHandlerTests: XCTestCase {
     func testFormatSortsMetadataByKey() {

@@ -1,5 +1,5 @@
-import XCTest
 @testable import MonitorSettings
+import XCTest
 
 /// Every key's valid and invalid values, with the exact error each bad value gives.
 final class SettingsKeyTests: XCTestCase {

@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 @testable import MonitorSettings
+import XCTest
 
 /// Loading from disk: main file, drop-ins, missing and unreadable files, and the
 /// commented default file shipped in etc/monitor.

@@ -1,5 +1,5 @@
-import XCTest
 @testable import MonitorSettings
+import XCTest
 
 /// The INI syntax: comments, whitespace, sections, overrides, resets and syntax errors.
 final class SettingsParserTests: XCTestCase {

@@ -1,5 +1,5 @@
-import XCTest
 @testable import ProcFS
+import XCTest
 
 final class BlockDeviceNameTests: XCTestCase {
     func testWholeDisksCount() {

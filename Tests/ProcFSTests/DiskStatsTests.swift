@@ -1,6 +1,6 @@
+@testable import ProcFS
 import ProcFSTestKit
 import XCTest
-@testable import ProcFS
 
 final class DiskStatsTests: XCTestCase {
     func testRealKernel618TwentyFields() throws {

@@ -1,6 +1,6 @@
+@testable import ProcFS
 import ProcFSTestKit
 import XCTest
-@testable import ProcFS
 
 /// Asserts that `parse` rejects a malformed fixture with a `ProcParseError` naming
 /// the fixture, the expected line and a message containing `message`.

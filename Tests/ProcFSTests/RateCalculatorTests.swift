@@ -1,5 +1,5 @@
-import XCTest
 @testable import ProcFS
+import XCTest
 
 /// Counter resets, wraps and devices coming and going: pure rate logic.
 final class RateCalculatorTests: XCTestCase {

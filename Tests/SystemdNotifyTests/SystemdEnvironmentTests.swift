@@ -1,8 +1,8 @@
-import Glibc
-import XCTest
-@testable import SystemdNotify
 import Concurrency
+import Glibc
+@testable import SystemdNotify
 import SystemdTestKit
+import XCTest
 
 /// sd_notify and the watchdog settings from the environment (saved and
 /// restored around each test by `EnvironmentTestCase`).
