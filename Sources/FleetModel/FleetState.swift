@@ -64,15 +64,21 @@ public struct FleetState: Sendable {
         var state: FleetView.State?
         var since: Double = 0
         var alerts: Set<Event> = []
+        /// When this node turns stale if nothing arrives; nil unless alive.
+        var deadline: Double?
     }
 
     private var entries: [String: Entry] = [:]
     /// Nodes per state, kept with every change so that STATUS= costs O(1) per
     /// message however large the fleet.
     private var counts: [FleetView.State: Int] = [:]
+    /// Every alive node's stale deadline, earliest first (O(log n) per event).
+    private var deadlines = DeadlineQueue()
     private let layout: KeyLayout
     /// Both may change on a settings reload; they apply from the next evaluation.
-    public var rules: FleetView.Rules
+    public var rules: FleetView.Rules {
+        didSet { rescheduleAll() }
+    }
     public var thresholds: Thresholds
 
     public init(layout: KeyLayout, rules: FleetView.Rules = .init(), thresholds: Thresholds = .init()) {
@@ -140,18 +146,49 @@ public struct FleetState: Sendable {
         return reevaluate(touched, now: now, checkAlerts: puts)
     }
 
-    /// Re-checks staleness at `now` (call at `nextDeadline()`).
+    /// Re-checks the nodes whose stale deadline has passed at `now` (call at
+    /// `nextDeadline()`); costs O(k log n) for k due nodes, not O(n).
     public mutating func tick(now: Double) -> [Transition] {
-        reevaluate(Array(entries.keys), now: now, checkAlerts: [])
+        var due: [String] = []
+        while let top = deadlines.min, top.deadline <= now {
+            deadlines.popMin()
+            // An outdated item: the node beat again (or changed state) since.
+            if entries[top.node]?.deadline == top.deadline { due.append(top.node) }
+        }
+        return reevaluate(due, now: now, checkAlerts: [])
     }
 
     /// When the earliest alive node turns stale if nothing arrives: the server
-    /// sleeps until then instead of polling.
-    public func nextDeadline() -> Double? {
-        entries.values.compactMap { entry -> Double? in
-            guard entry.state == .alive, entry.heartbeat != nil, let seen = entry.lastSeen else { return nil }
-            return seen + rules.staleAfter(interval: entry.heartbeat?.heartbeat?.interval) + 0.001
-        }.min()
+    /// sleeps until then instead of polling. O(1); may be earlier than the real
+    /// next deadline (an outdated item), which costs one empty `tick`.
+    public func nextDeadline() -> Double? { deadlines.min?.deadline }
+
+    /// How many deadline items are in flight (for tests and capacity figures).
+    var scheduledDeadlines: Int { deadlines.count }
+
+    /// The stale deadline of an entry in its current state, nil when it has none.
+    private func deadline(of entry: Entry) -> Double? {
+        guard entry.state == .alive, entry.heartbeat != nil, let seen = entry.lastSeen else { return nil }
+        return seen + rules.staleAfter(interval: entry.heartbeat?.heartbeat?.interval) + 0.001
+    }
+
+    /// Records `entry`'s current deadline, queueing it when it changed.
+    private mutating func schedule(_ entry: inout Entry, name: String) {
+        let wanted = deadline(of: entry)
+        guard wanted != entry.deadline else { return }
+        entry.deadline = wanted
+        if let wanted { deadlines.push(wanted, name) }
+    }
+
+    /// New rules: every alive node's deadline again, from scratch.
+    private mutating func rescheduleAll() {
+        deadlines.removeAll()
+        for name in entries.keys {
+            guard var entry = entries[name] else { continue }
+            entry.deadline = nil
+            schedule(&entry, name: name)
+            entries[name] = entry
+        }
     }
 
     /// The view the CLI would compute, with the server's own last-seen times.
@@ -202,6 +239,7 @@ public struct FleetState: Sendable {
             if checkAlerts.contains(name) {
                 transitions += alerts(&entry, name: name, metrics: computed.metrics, state: computed.state)
             }
+            schedule(&entry, name: name)
             entries[name] = entry
         }
         return transitions
