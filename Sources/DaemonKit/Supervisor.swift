@@ -41,6 +41,9 @@ public final class Supervisor<D: Daemon> {
     private let mainWorker: String
     private var daemon: D!
     private var lastStatus = ""
+    /// Signals received and not yet handled. They bypass the mailbox's order:
+    /// a SIGTERM must not wait behind a backlog of watch messages.
+    private let pendingSignals = Locked<[Int32]>([])
 
     /// - Parameters:
     ///   - settingsPath, settingsRequired: where SIGHUP re-reads the settings.
@@ -57,22 +60,30 @@ public final class Supervisor<D: Daemon> {
     }
 
     public func run() -> Int32 {
-        SignalListener.start { [mailbox] in mailbox.post(.signal($0)) }
+        SignalListener.start { [pendingSignals, mailbox] signal in
+            queueSignal(signal, pending: pendingSignals, mailbox: mailbox)
+        }
         daemon.start(now: .now())
         Notify.send { try SystemdNotifier.ready() }
         sendStatus()
         while true {
+            // Signals before data, whatever the backlog.
+            while let signal = pendingSignals.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+                if signal == SIGHUP {
+                    reload()
+                } else {
+                    stop()
+                    return 0
+                }
+            }
             petter.progress.beat(mainWorker)
             let wake = [daemon.nextDeadline, petter.nextWake].compactMap { $0 }.min()
             let event = mailbox.next(until: wake)
             switch event {
             case nil:
                 break
-            case let .signal(signal) where signal == SIGHUP:
-                reload()
             case .signal:
-                stop()
-                return 0
+                break // only a wake-up: handled from `pendingSignals` at the top of the loop
             case let .message(message):
                 daemon.handle(message, now: .now())
             case let .workerEnded(name):
@@ -92,6 +103,12 @@ public final class Supervisor<D: Daemon> {
             sendStatus()
             petter.petIfDue(now: .now())
         }
+    }
+
+    /// Queues a signal ahead of every message and wakes the loop. The signal
+    /// thread calls it; tests call it to stand in for a real signal.
+    func deliver(signal: Int32) {
+        queueSignal(signal, pending: pendingSignals, mailbox: mailbox)
     }
 
     /// SIGHUP: RELOADING=1, re-read the settings, apply the log level and hand
@@ -123,4 +140,10 @@ public final class Supervisor<D: Daemon> {
         lastStatus = line
         Notify.send { try SystemdNotifier.status(line) }
     }
+}
+
+/// Puts a signal ahead of every message and wakes the supervisor's loop.
+private func queueSignal<Message>(_ signal: Int32, pending: Locked<[Int32]>, mailbox: Mailbox<SupervisorEvent<Message>>) {
+    pending.withLock { $0.append(signal) }
+    mailbox.post(.signal(signal))
 }

@@ -61,4 +61,56 @@ final class SupervisorTests: XCTestCase {
         XCTAssertEqual(daemon?.stopped, true, "a clean stop on the way out")
         XCTAssertEqual(daemon?.deadlines, 3)
     }
+
+    /// A daemon whose worker floods the mailbox; a stop must not wait for the flood.
+    final class FloodedDaemon: Daemon {
+        typealias Message = Int
+        let context: DaemonContext<Int>
+        var handled = 0
+        var stopped = false
+        let nextDeadline: MonotonicInstant? = nil
+        var onStart: (@Sendable (WorkerGroup<Int>) -> Void)?
+        /// The first message is handled only once the flood and the signal are posted.
+        let allPosted = StopSignal()
+
+        init(context: DaemonContext<Int>) { self.context = context }
+
+        func start(now: MonotonicInstant) {
+            let group = context.makeWorkers()
+            let flood = onStart
+            group.start("flood", stop: {}) { flood?(group) }
+        }
+
+        func handle(_ message: Int, now: MonotonicInstant) {
+            if handled == 0 { allPosted.wait(5) }
+            handled += 1
+        }
+        func deadlineReached(now: MonotonicInstant) {}
+        func reload(_ settings: Settings, now: MonotonicInstant) {}
+        func stop() { stopped = true }
+        var status: String { "flooded" }
+    }
+
+    func testASignalIsHandledBeforeABacklogOfMessages() {
+        var daemon: FloodedDaemon?
+        let supervisor = Supervisor<FloodedDaemon>(logger: Logger(label: "test"), mainWorker: "main loop",
+                                                   settingsPath: "/nonexistent", settingsRequired: false) {
+            let made = FloodedDaemon(context: $0)
+            daemon = made
+            return made
+        }
+        let backlog = 200_000
+        // Unchecked: the worker only calls `deliver`, which touches Sendable state.
+        nonisolated(unsafe) let target = supervisor
+        let allPosted = daemon!.allPosted
+        daemon?.onStart = { group in
+            for i in 0..<backlog { group.post(i) }
+            target.deliver(signal: SIGTERM)
+            allPosted.stop()
+            StopSignal().wait(5) // stay alive: an ended worker would be an event too
+        }
+        XCTAssertEqual(supervisor.run(), 0, "SIGTERM: a clean exit")
+        XCTAssertEqual(daemon?.stopped, true)
+        XCTAssertEqual(daemon?.handled, 1, "the stop came right after the message in hand, not after \(backlog - 1) more")
+    }
 }
