@@ -5,6 +5,7 @@
 #   make check           the test suite (unit, integration against real etcd, systemd e2e as root)
 #   make demo            etcd + server + two agents on loopback, in under a minute
 #   make demo-systemd    the same cluster under real systemd in sandboxes (root)
+#   make bench [N=1000]  N simulated agents against the real server; figures in bench.json
 
 PREFIX     ?= /usr/local
 DESTDIR    ?=
@@ -23,7 +24,11 @@ DEB_PACKAGES := etcd-server etcd-client libsystemd-dev libcurl4-openssl-dev ipro
 # nodes without the toolchain (they need only libc, libcurl and libsystemd).
 RELEASE_FLAGS := -c release --static-swift-stdlib
 
-.PHONY: all build deps install uninstall check test e2e demo demo-systemd clean
+# make bench: how many simulated nodes, and where the JSON results go.
+N          ?= 1000
+BENCH_JSON ?= bench.json
+
+.PHONY: all build deps install uninstall check test e2e demo demo-systemd bench clean
 
 all: build
 
@@ -94,6 +99,12 @@ demo: build
 
 demo-systemd: build
 	bash tests/e2e/demo.sh
+
+# The fleet-scale load test (see the README's "Fleet scale"): its own etcd on
+# loopback, N simulated agents, the real monitor-serverd; TTL and interval 30 s.
+bench: build
+	$(SWIFT) build $(RELEASE_FLAGS) --product monitor-bench
+	$(RELEASE)/monitor-bench --nodes $(N) --json $(BENCH_JSON)
 
 clean:
 	rm -rf .build

@@ -73,6 +73,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "monitorctl", dependencies: ["MonitorCtlKit"]),
+        // make bench: the fleet-scale load test (not installed).
+        .target(name: "FleetBench", dependencies: ["Concurrency", "EtcdClient", "EtcdTestSupport", "FleetModel"]),
+        .executableTarget(name: "monitor-bench", dependencies: [
+            "FleetBench", "Concurrency", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         // Test kits: linked by tests only, never by a daemon.
         .target(name: "EtcdTestSupport", dependencies: ["EtcdClient", "Concurrency"]),

@@ -81,6 +81,11 @@ public final class EtcdCluster: Sendable {
         processes.withLock { $0[index] = p }
     }
 
+    /// The process ID of member `index`, nil while it is down (for CPU figures).
+    public func pid(member index: Int) -> Int32? {
+        processes.withLock { $0[index]?.processIdentifier }
+    }
+
     /// Kills member `index` with `signal` (SIGKILL by default) and reaps it.
     public func kill(member index: Int, signal: Int32 = SIGKILL) {
         let p = processes.withLock { running -> Process? in

@@ -1,0 +1,35 @@
+import Foundation
+
+/// CPU and memory of a process, read from /proc: what the bench reports for the
+/// server, etcd and itself.
+public struct ProcessStats: Sendable {
+    /// utime + stime in seconds.
+    public let cpuSeconds: Double
+    /// VmRSS and VmHWM in MiB.
+    public let rssMiB: Double
+    public let peakMiB: Double
+
+    /// Nil when the process is gone.
+    public static func read(pid: Int32) -> ProcessStats? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        // Fields after the command name, which is in parentheses and may hold spaces.
+        guard let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let utime = Double(fields[11]), let stime = Double(fields[12]) else { return nil }
+        let hz = Double(sysconf(Int32(_SC_CLK_TCK)))
+        func kib(_ key: String) -> Double {
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }) else { return 0 }
+            return Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
+        }
+        return ProcessStats(cpuSeconds: (utime + stime) / hz, rssMiB: kib("VmRSS") / 1024, peakMiB: kib("VmHWM") / 1024)
+    }
+
+    /// This process's CPU seconds (all threads).
+    public static func selfCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+}
