@@ -1,3 +1,6 @@
+// Only where XCTest exists: the bench links EtcdTestSupport for EtcdCluster in
+// release builds, which have no XCTest.
+#if canImport(XCTest)
 import Concurrency
 import XCTest
 
@@ -33,3 +36,4 @@ open class EtcdTestCase: XCTestCase {
         return cluster
     }
 }
+#endif

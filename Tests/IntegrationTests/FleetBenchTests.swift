@@ -16,6 +16,10 @@ final class FleetBenchTests: XCTestCase {
         let run = try DaemonProcess("monitor-bench", arguments: ["--nodes", "300", "--ttl", "5", "--interval", "5",
                                                                  "--window", "3", "--json", json])
         let code = run.waitExit(timeout: 90)
+        if code == nil {
+            run.signal(SIGTERM) // the bench stops its etcd and server on SIGTERM
+            _ = run.waitExit(timeout: 10)
+        }
         XCTAssertEqual(code, 0, run.output)
         let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json)))
                                    as? [String: Any])
