@@ -6,6 +6,8 @@ import PackageDescription
 //
 //   0. CCurl, CSystemd: C shims, no logic. Concurrency: locks, mailboxes, threads,
 //      signals, the monotonic clock; imports only the standard library and Glibc.
+//      JSONStream: a forward-only JSON reader and writer and base64, for documents
+//      at fleet scale (no tree, no Coder); imports only the standard library and Glibc.
 //   1. Leaves, each knowing nothing of the others: EtcdClient (the etcd JSON
 //      gateway), SystemdNotify (sd_notify, watchdog), MonitorLogging (journald and
 //      stderr log handlers), MonitorSettings (monitor.conf), FleetModel (the etcd
@@ -35,14 +37,15 @@ let package = Package(
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CSystemd", linkerSettings: [.linkedLibrary("systemd")]),
         .target(name: "Concurrency"),
+        .target(name: "JSONStream"),
         // Layer 1
-        .target(name: "EtcdClient", dependencies: ["CCurl", "Concurrency"]),
+        .target(name: "EtcdClient", dependencies: ["CCurl", "Concurrency", "JSONStream"]),
         .target(name: "SystemdNotify", dependencies: ["CSystemd", "Concurrency"]),
         .target(name: "MonitorLogging", dependencies: [
             "CSystemd", "Concurrency", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "MonitorSettings"),
-        .target(name: "FleetModel"),
+        .target(name: "FleetModel", dependencies: ["JSONStream"]),
         .target(name: "ProcFS"),
         // Layer 2
         .target(name: "DaemonKit", dependencies: [
@@ -60,7 +63,7 @@ let package = Package(
         ]),
         // monitorctl's commands, in a library so tests run them in-process.
         .target(name: "MonitorCtlKit", dependencies: [
-            "Concurrency", "EtcdClient", "FleetModel", "MonitorSettings",
+            "Concurrency", "EtcdClient", "FleetModel", "JSONStream", "MonitorSettings",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Layer 4
@@ -89,6 +92,7 @@ let package = Package(
 
         // One test target per module, plus the integration tests of the binaries.
         .testTarget(name: "ConcurrencyTests", dependencies: ["Concurrency"]),
+        .testTarget(name: "JSONStreamTests", dependencies: ["JSONStream"]),
         .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient", "EtcdTestSupport", "Concurrency"]),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify", "SystemdTestKit", "Concurrency"]),
         .testTarget(name: "MonitorLoggingTests", dependencies: [

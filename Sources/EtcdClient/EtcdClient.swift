@@ -147,7 +147,7 @@ public final class EtcdClient: @unchecked Sendable {
         guard code == CURLE_OK else {
             throw EtcdError.unavailable(endpoint: endpoint, reason: CurlEasy.reason(code))
         }
-        guard let reply = try? JSONValue.decode(GatewayReply.self, from: bytes) else {
+        guard let reply = try? GatewayReply(bytes) else {
             throw EtcdError.malformedResponse("HTTP \(status) from \(endpoint) with a body that is not a JSON object")
         }
         if status != 200 || reply.error.looksLikeError {

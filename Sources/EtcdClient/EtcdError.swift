@@ -1,3 +1,4 @@
+import JSONStream
 /// Every failure of an etcd call, classified once so that callers decide by kind
 /// (retry, re-grant, re-read, give up) and never by parsing messages.
 public enum EtcdError: Error, Equatable, CustomStringConvertible, Sendable {
@@ -84,41 +85,73 @@ public enum EtcdError: Error, Equatable, CustomStringConvertible, Sendable {
 /// The error parts of a gateway body, read leniently: 3.4/3.5 answer
 /// `{"error":"...","code":N,"message":"..."}`, 3.6 `{"code":N,"message":"..."}`,
 /// a watch stream `{"error":{"grpc_code":N,"http_code":N,"message":"..."}}`.
-struct GatewayErrorBody: Decodable {
-    struct Fields: Decodable {
+struct GatewayErrorBody {
+    struct Fields {
         var code: Int64?
         var grpcCode: Int64?
         var httpCode: Int64?
         var message: String?
 
-        private enum Key: String, CodingKey { case code, message, grpcCode = "grpc_code", httpCode = "http_code" }
-
-        init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: Key.self)
-            code = c.int64(.code)
-            grpcCode = c.int64(.grpcCode)
-            httpCode = c.int64(.httpCode)
-            message = c.lenient(String.self, .message)
+        /// Reads `key` if it is one of these fields; false (nothing read) otherwise.
+        mutating func read(_ key: String, _ reader: inout JSONReader) throws -> Bool {
+            switch key {
+            case "code": code = try reader.int64()
+            case "grpc_code": grpcCode = try reader.int64()
+            case "http_code": httpCode = try reader.int64()
+            case "message": message = try reader.string()
+            default: return false
+            }
+            return true
         }
+
+        /// An `"error"` object.
+        init(reading reader: inout JSONReader) throws {
+            try reader.object { reader, key in
+                if try !read(key, &reader) { try reader.skip() }
+            }
+        }
+
+        init() {}
     }
 
     /// The body's own code and message.
-    var top: Fields
+    var top = Fields()
     /// `"error"` when it is an object (watch streams).
     var nested: Fields?
     /// `"error"` when it is a string (3.4/3.5 unary calls).
     var errorText: String?
+    private var hasCode = false, hasMessage = false, hasHeader = false
+
     /// A 200 reply can still be an error: code and message but no header.
-    var looksLikeError: Bool
+    var looksLikeError: Bool { hasCode && hasMessage && !hasHeader }
 
-    private enum Key: String, CodingKey { case code, message, header, error }
+    init() {}
 
-    init(from decoder: Decoder) throws {
-        // Throws only when the body is not a JSON object.
-        let c = try decoder.container(keyedBy: Key.self)
-        top = try Fields(from: decoder)
-        nested = c.lenient(Fields.self, .error)
-        errorText = c.lenient(String.self, .error)
-        looksLikeError = c.contains(.code) && c.contains(.message) && !c.contains(.header)
+    /// A whole body that is read for its error parts only; throws when it is not a JSON object.
+    init(_ bytes: [UInt8]) throws {
+        self = try JSONValue.decode(bytes) { reader in
+            var body = GatewayErrorBody()
+            try reader.object { reader, key in try body.read(key, &reader) }
+            return body
+        }
+    }
+
+    /// Reads one top-level member of a body (skipping those that are not error parts).
+    mutating func read(_ key: String, _ reader: inout JSONReader) throws {
+        switch key {
+        case "code": hasCode = true
+        case "message": hasMessage = true
+        case "header": hasHeader = true
+        default: break
+        }
+        if key == "error" {
+            switch try reader.kind() {
+            case .object: nested = try Fields(reading: &reader)
+            case .string: errorText = try reader.readString()
+            default: try reader.skip()
+            }
+        } else if try !top.read(key, &reader) {
+            try reader.skip()
+        }
     }
 }

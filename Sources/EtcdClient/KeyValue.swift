@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import JSONStream
 
 /// One key as etcd stores it. Keys are decoded as UTF-8 (lossily: a binary key
 /// under our prefix must not crash anyone); values stay bytes.
@@ -62,8 +63,8 @@ public struct Lease: Equatable, Sendable {
 /// Helpers for the gateway's JSON conventions: int64 as strings (or numbers),
 /// bytes as standard base64, zero values omitted.
 enum JSONValue {
-    static func base64(_ s: String) -> String { Data(s.utf8).base64EncodedString() }
-    static func base64(_ b: [UInt8]) -> String { Data(b).base64EncodedString() }
+    static func base64(_ s: String) -> String { Base64.encode(s.utf8) }
+    static func base64(_ b: [UInt8]) -> String { Base64.encode(b) }
 
     /// The range_end that selects every key starting with `prefix`: the prefix
     /// with its last byte incremented (dropping trailing 0xff bytes).
@@ -87,69 +88,68 @@ enum JSONValue {
         return (try? encoder.encode(request)).map { [UInt8]($0) } ?? Array("{}".utf8)
     }
 
-    /// A reply or watch line; throws when it is not a JSON object (the reply types
-    /// read every field leniently, so nothing else can fail).
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-        try JSONDecoder().decode(type, from: Data(bytes))
+    /// Reads a reply or watch line with `read`, which reads the top-level object
+    /// (`JSONReader.object` throws when it is not one), then checks that nothing
+    /// follows; throws when the bytes are not one JSON object (the reply types read every
+    /// field leniently, so nothing else can fail).
+    static func decode<T>(_ bytes: [UInt8], _ read: (inout JSONReader) throws -> T) throws -> T {
+        var reader = JSONReader(bytes)
+        let value = try read(&reader)
+        try reader.end()
+        return value
     }
 }
 
-extension KeyedDecodingContainer {
-    /// The field as `T`, or nil when it is missing, null or of another type: like
-    /// the dictionary lookups this replaces, one odd field never fails a reply.
-    func lenient<T: Decodable>(_ type: T.Type, _ key: Key) -> T? {
-        (try? decodeIfPresent(type, forKey: key)) ?? nil
-    }
-
+extension JSONReader {
     /// A 64-bit integer sent as a JSON string ("revision":"12") or number; never
-    /// through Double, since lease IDs exceed 2^53.
-    func int64(_ key: Key) -> Int64? {
-        lenient(String.self, key).map { Int64($0) } ?? lenient(Int64.self, key)
+    /// through Double, since lease IDs exceed 2^53. Nil for anything else.
+    mutating func int64() throws -> Int64? {
+        try integerText().flatMap { Int64($0) }
     }
 
     /// Like `int64`, for the unsigned IDs (member_id, leader) that exceed Int64.max.
-    func uint64(_ key: Key) -> UInt64? {
-        lenient(String.self, key).map { UInt64($0) } ?? lenient(UInt64.self, key)
-    }
-
-    /// Standard base64 bytes (keys and values); nil when missing or not base64.
-    func bytes(_ key: Key) -> [UInt8]? {
-        lenient(String.self, key).flatMap { Data(base64Encoded: $0) }.map { [UInt8]($0) }
+    mutating func uint64() throws -> UInt64? {
+        try integerText().flatMap { UInt64($0) }
     }
 }
 
 /// The `header` of a reply or watch message.
-struct ReplyHeader: Decodable {
+struct ReplyHeader {
     var revision: Int64?
     var memberID: UInt64?
 
-    private enum Key: String, CodingKey { case revision, memberID = "member_id" }
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: Key.self)
-        revision = c.int64(.revision)
-        memberID = c.uint64(.memberID)
+    init(reading reader: inout JSONReader) throws {
+        try reader.object { reader, key in
+            switch key {
+            case "revision": revision = try reader.int64()
+            case "member_id": memberID = try reader.uint64()
+            default: try reader.skip()
+            }
+        }
     }
 }
 
-/// One kv object of a reply or event; `keyValue` is nil when the key is missing.
-/// Decoding throws only when the element is not an object, which drops the whole
-/// list, as the `[[String: Any]]` cast did.
-struct DecodedKeyValue: Decodable {
-    var keyValue: KeyValue?
-
-    private enum Key: String, CodingKey {
-        case key, value, version, lease
-        case createRevision = "create_revision", modRevision = "mod_revision"
-    }
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: Key.self)
-        guard let key = c.bytes(.key) else { return }
-        // Keys as UTF-8, lossily: a binary key under our prefix must not crash anyone.
-        keyValue = KeyValue(key: String(decoding: key, as: UTF8.self), value: c.bytes(.value) ?? [],
-                            createRevision: c.int64(.createRevision) ?? 0, modRevision: c.int64(.modRevision) ?? 0,
-                            version: c.int64(.version) ?? 0, lease: c.int64(.lease) ?? 0)
+/// One kv object of a reply or event; nil when the key is missing or not base64.
+/// Keys are decoded as UTF-8, lossily: a binary key under our prefix must not
+/// crash anyone. Values are decoded from base64 straight out of the reply.
+enum DecodedKeyValue {
+    static func read(_ reader: inout JSONReader) throws -> KeyValue? {
+        var key: [UInt8]?
+        var kv = KeyValue(key: "", value: [])
+        try reader.object { reader, name in
+            switch name {
+            case "key": key = try reader.base64()
+            case "value": kv.value = try reader.base64() ?? []
+            case "create_revision": kv.createRevision = try reader.int64() ?? 0
+            case "mod_revision": kv.modRevision = try reader.int64() ?? 0
+            case "version": kv.version = try reader.int64() ?? 0
+            case "lease": kv.lease = try reader.int64() ?? 0
+            default: try reader.skip()
+            }
+        }
+        guard let key else { return nil }
+        kv.key = String(decoding: key, as: UTF8.self)
+        return kv
     }
 }
 
@@ -209,16 +209,15 @@ struct EmptyRequest: Encodable {}
 
 /// Every field the client reads from a unary reply; each call reads its own.
 /// Missing or mistyped fields are nil (or empty), as with the dictionaries this
-/// replaces; decoding throws only when the body is not a JSON object.
-struct GatewayReply: Decodable {
-    struct LeaseResult: Decodable {
+/// replaces; decoding throws only when the body is not a JSON object. One pass
+/// over the body: a range of 10,000 keys builds no intermediate tree.
+struct GatewayReply {
+    struct LeaseResult {
         var ttl: Int64?
-        private enum Key: String, CodingKey { case ttl = "TTL" }
-        init(from decoder: Decoder) throws { ttl = try decoder.container(keyedBy: Key.self).int64(.ttl) }
     }
 
     var header: ReplyHeader?
-    var kvs: [KeyValue]
+    var kvs: [KeyValue] = []
     var deleted: Int64?
     var succeeded: Bool?
     var id: Int64?
@@ -226,20 +225,34 @@ struct GatewayReply: Decodable {
     /// keepalive's `{"result":{"TTL":...}}`.
     var result: LeaseResult?
     var leader: UInt64?
-    var error: GatewayErrorBody
+    var error = GatewayErrorBody()
 
-    private enum Key: String, CodingKey { case header, kvs, deleted, succeeded, result, leader, id = "ID", ttl = "TTL" }
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: Key.self)
-        header = c.lenient(ReplyHeader.self, .header)
-        kvs = c.lenient([DecodedKeyValue].self, .kvs)?.compactMap(\.keyValue) ?? []
-        deleted = c.int64(.deleted)
-        succeeded = c.lenient(Bool.self, .succeeded)
-        id = c.int64(.id)
-        ttl = c.int64(.ttl)
-        result = c.lenient(LeaseResult.self, .result)
-        leader = c.uint64(.leader)
-        error = try GatewayErrorBody(from: decoder)
+    init(_ bytes: [UInt8]) throws {
+        self = try JSONValue.decode(bytes) { reader in
+            var reply = GatewayReply()
+            try reader.object { reader, key in
+                switch key {
+                case "header": reply.header = try reader.ifObject { try ReplyHeader(reading: &$0) }
+                case "kvs": reply.kvs = try reader.objects(DecodedKeyValue.read)?.compactMap { $0 } ?? []
+                case "deleted": reply.deleted = try reader.int64()
+                case "succeeded": reply.succeeded = try reader.bool()
+                case "ID": reply.id = try reader.int64()
+                case "TTL": reply.ttl = try reader.int64()
+                case "result":
+                    reply.result = try reader.ifObject { reader in
+                        var result = LeaseResult()
+                        try reader.object { reader, key in
+                            if key == "TTL" { result.ttl = try reader.int64() } else { try reader.skip() }
+                        }
+                        return result
+                    }
+                case "leader": reply.leader = try reader.uint64()
+                default: try reply.error.read(key, &reader)
+                }
+            }
+            return reply
+        }
     }
+
+    private init() {}
 }

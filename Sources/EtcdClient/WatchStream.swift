@@ -1,5 +1,6 @@
 import CCurl
 import Concurrency
+import JSONStream
 
 /// One message of a watch stream, as the gateway sends it.
 public struct WatchMessage: Sendable {
@@ -13,7 +14,7 @@ public struct WatchMessage: Sendable {
 
     /// Parses one `{"result":{...}}` line; an `{"error":...}` line throws.
     static func parse(_ line: [UInt8], endpoint: String) throws -> WatchMessage {
-        guard let decoded = try? JSONValue.decode(WatchLine.self, from: line) else {
+        guard let decoded = try? WatchLine(line) else {
             throw EtcdError.malformedResponse("watch line is not a JSON object")
         }
         if let error = decoded.error {
@@ -125,7 +126,7 @@ public final class WatchStream: @unchecked Sendable {
         }
         let status = easy.responseCode
         if status != 200 {
-            if let body = try? JSONValue.decode(GatewayErrorBody.self, from: received.bytes) {
+            if let body = try? GatewayErrorBody(received.bytes) {
                 throw EtcdError.fromGatewayBody(body, status: status, endpoint: endpoint, leaseID: nil)
             }
             throw EtcdError.unavailable(endpoint: endpoint, reason: "HTTP \(status)")
@@ -162,50 +163,56 @@ struct WatchCreateRequest: Encodable {
 }
 
 /// One line of the stream: `{"result":{...}}` or `{"error":{...}}`. Fields are
-/// read leniently; decoding throws only when the line is not a JSON object.
-private struct WatchLine: Decodable {
+/// read leniently, in one pass; decoding throws only when the line is not a JSON object.
+private struct WatchLine {
     var error: GatewayErrorBody.Fields?
     var result: WatchMessage?
 
-    private enum Key: String, CodingKey { case error, result }
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: Key.self)
-        error = c.lenient(GatewayErrorBody.Fields.self, .error)
-        result = c.lenient(WatchResult.self, .result)?.message
-    }
-}
-
-private struct WatchResult: Decodable {
-    var message: WatchMessage
-
-    private enum Key: String, CodingKey {
-        case header, created, canceled, events
-        case compactRevision = "compact_revision", cancelReason = "cancel_reason"
+    init(_ line: [UInt8]) throws {
+        self = try JSONValue.decode(line) { reader in
+            var decoded = WatchLine()
+            try reader.object { reader, key in
+                switch key {
+                case "error": decoded.error = try reader.ifObject { try GatewayErrorBody.Fields(reading: &$0) }
+                case "result": decoded.result = try reader.ifObject(Self.result)
+                default: try reader.skip()
+                }
+            }
+            return decoded
+        }
     }
 
-    init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: Key.self)
-        message = WatchMessage(revision: c.lenient(ReplyHeader.self, .header)?.revision ?? 0)
-        message.created = c.lenient(Bool.self, .created) ?? false
-        message.canceled = c.lenient(Bool.self, .canceled) ?? false
-        message.compactRevision = c.int64(.compactRevision) ?? 0
-        message.cancelReason = c.lenient(String.self, .cancelReason) ?? ""
-        message.events = c.lenient([DecodedEvent].self, .events)?.compactMap(\.event) ?? []
+    private init() {}
+
+    private static func result(_ reader: inout JSONReader) throws -> WatchMessage {
+        var message = WatchMessage(revision: 0)
+        try reader.object { reader, key in
+            switch key {
+            case "header": message.revision = try reader.ifObject { try ReplyHeader(reading: &$0) }?.revision ?? 0
+            case "created": message.created = try reader.bool() ?? false
+            case "canceled": message.canceled = try reader.bool() ?? false
+            case "compact_revision": message.compactRevision = try reader.int64() ?? 0
+            case "cancel_reason": message.cancelReason = try reader.string() ?? ""
+            case "events": message.events = try reader.objects(Self.event)?.compactMap { $0 } ?? []
+            default: try reader.skip()
+            }
+        }
+        return message
     }
-}
 
-/// One event; nil when its kv is missing or has no key (skipped, as before).
-private struct DecodedEvent: Decodable {
-    var event: WatchEvent?
-
-    private enum Key: String, CodingKey { case type, kv, prevKv = "prev_kv" }
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: Key.self)
-        guard let kv = c.lenient(DecodedKeyValue.self, .kv)?.keyValue else { return }
-        // A PUT event has no "type": zero values are omitted by the gateway.
-        let kind: WatchEvent.Kind = c.lenient(String.self, .type) == "DELETE" ? .delete : .put
-        event = WatchEvent(kind: kind, kv: kv, previous: c.lenient(DecodedKeyValue.self, .prevKv)?.keyValue)
+    /// One event; nil when its kv is missing or has no key (skipped, as before).
+    private static func event(_ reader: inout JSONReader) throws -> WatchEvent? {
+        var kv: KeyValue?, previous: KeyValue?
+        var kind = WatchEvent.Kind.put
+        try reader.object { reader, key in
+            switch key {
+            case "kv": kv = try reader.ifObject(DecodedKeyValue.read) ?? nil
+            case "prev_kv": previous = try reader.ifObject(DecodedKeyValue.read) ?? nil
+            // A PUT event has no "type": zero values are omitted by the gateway.
+            case "type": kind = try reader.string() == "DELETE" ? .delete : .put
+            default: try reader.skip()
+            }
+        }
+        return kv.map { WatchEvent(kind: kind, kv: $0, previous: previous) }
     }
 }

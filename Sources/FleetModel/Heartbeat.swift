@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import JSONStream
 
 /// The value under `<prefix>/heartbeat/<node>`: a superset of the lab's
 /// `{"status":"alive","ts":...,"hostname":...}`. Parsing accepts the lab's bare
@@ -59,10 +60,11 @@ public struct Heartbeat: Equatable, Sendable {
         guard bytes.count <= maxValueSize else {
             throw HeartbeatError(message: "value of \(bytes.count) bytes exceeds \(maxValueSize)")
         }
-        guard let read = try? JSONCoding.decode(Read.self, from: bytes) else {
+        let read: Heartbeat?
+        do { read = try Self.read(bytes) } catch {
             throw HeartbeatError(message: "not a JSON object (\(AgentConfigPatch.preview(bytes)))")
         }
-        guard let heartbeat = read.heartbeat else {
+        guard let heartbeat = read else {
             throw HeartbeatError(message: "missing \"status\" (expected \"alive\" or \"stopping\")")
         }
         return heartbeat
@@ -78,30 +80,49 @@ public struct Heartbeat: Equatable, Sendable {
         case configError = "config_error"
     }
 
-    /// A heartbeat as read, field by field; nil when `status` is not a string.
-    private struct Read: Decodable {
-        var heartbeat: Heartbeat?
-
-        init(from decoder: Decoder) throws {
-            // Throws only when the document is not an object; every field is lenient.
-            let c = try decoder.container(keyedBy: Key.self)
-            guard let status = c.lenient(String.self, .status) else { return }
-            var hb = Heartbeat(status: status, ts: c.number(.ts) ?? 0, hostname: c.lenient(String.self, .hostname) ?? "")
-            hb.interval = c.number(.interval)
-            hb.node = c.lenient(String.self, .node)
-            hb.version = c.lenient(String.self, .version)
+    /// A heartbeat read field by field in one pass over the bytes (the server reads
+    /// one per round per node); nil when `status` is not a string. Throws only when
+    /// the value is not a JSON object. Every field is lenient: one of another type
+    /// reads as absent; of duplicate fields the last counts, as in the lab's Python.
+    private static func read(_ bytes: [UInt8]) throws -> Heartbeat? {
+        var reader = JSONReader(bytes)
+        var status: String?
+        var hb = Heartbeat(ts: 0, hostname: "")
+        try reader.object { reader, key in
+            switch Key(rawValue: key) {
+            case .status: status = try reader.string()
+            case .ts: hb.ts = try reader.number() ?? 0
+            case .hostname: hb.hostname = try reader.string() ?? ""
+            case .interval: hb.interval = try reader.number()
+            case .node: hb.node = try reader.string()
+            case .version: hb.version = try reader.string()
             // Through Double like before: a fractional or huge seq is nil, never a trap.
-            hb.seq = c.number(.seq).flatMap { Int64(exactly: $0.rounded()) }
-            if let metrics = try? c.nestedContainer(keyedBy: AnyKey.self, forKey: .metrics) {
+            case .seq: hb.seq = try reader.number().flatMap { Int64(exactly: $0.rounded()) }
+            case .metrics:
+                guard try reader.kind() == .object else {
+                    try reader.skip()
+                    hb.metrics = nil
+                    return
+                }
                 var figures: [String: Double] = [:]
-                for name in metrics.allKeys { if let v = metrics.number(name) { figures[name.stringValue] = v } }
+                try reader.object { reader, name in
+                    if let value = try reader.number() { figures[name] = value } else { figures[name] = nil }
+                }
                 hb.metrics = figures
+            case .memoryTotalBytes: hb.memoryTotalBytes = try reader.number().flatMap(Self.byteCount)
+            case .memoryAvailableBytes: hb.memoryAvailableBytes = try reader.number().flatMap(Self.byteCount)
+            case .configError: hb.configError = try reader.string()
+            case nil: try reader.skip()
             }
-            hb.memoryTotalBytes = c.number(.memoryTotalBytes).flatMap { $0 >= 0 ? UInt64(exactly: $0.rounded()) : nil }
-            hb.memoryAvailableBytes = c.number(.memoryAvailableBytes).flatMap { $0 >= 0 ? UInt64(exactly: $0.rounded()) : nil }
-            hb.configError = c.lenient(String.self, .configError)
-            heartbeat = hb
         }
+        try reader.end()
+        guard let status else { return nil }
+        hb.status = status
+        return hb
+    }
+
+    private static func byteCount(_ value: Double) -> UInt64? {
+        value >= 0 ? UInt64(exactly: value.rounded()) : nil
     }
 
     /// A heartbeat as written: absent optionals are left out; `ts` and metrics are

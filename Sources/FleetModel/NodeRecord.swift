@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import JSONStream
 
 /// The value under `<prefix>/nodes/<node>`: the node registry, written by the agent
 /// at every start and at a clean stop, without a lease, so a node that died keeps
@@ -66,11 +67,11 @@ public struct NodeRecord: Equatable, Sendable {
         guard bytes.count <= maxValueSize else {
             throw NodeRecordError(message: "value of \(bytes.count) bytes exceeds \(maxValueSize)")
         }
-        guard let read = try? JSONCoding.decode(Read.self, from: bytes) else {
+        guard let record = try? read(bytes) else {
             throw NodeRecordError(message: "not a JSON object (\(AgentConfigPatch.preview(bytes))); expected "
                                   + "{\"node\": ..., \"last_start\": <unix seconds>, \"stopped\": true|false, ...}")
         }
-        return read.record
+        return record
     }
 
     /// Registry values are small; anything this large is not ours and is not parsed.
@@ -82,22 +83,31 @@ public struct NodeRecord: Equatable, Sendable {
         case firstStart = "first_start", lastStart = "last_start", stoppedAt = "stopped_at"
     }
 
-    /// A record as read, field by field.
-    private struct Read: Decodable {
-        var record: NodeRecord
-
-        init(from decoder: Decoder) throws {
-            // Throws only when the document is not an object; every field is lenient.
-            let c = try decoder.container(keyedBy: Key.self)
-            /// A non-negative finite number of seconds, else nil.
-            func timestamp(_ key: Key) -> Double? { c.number(key).flatMap { $0 >= 0 ? $0 : nil } }
-            record = NodeRecord(node: c.lenient(String.self, .node) ?? "", hostname: c.lenient(String.self, .hostname) ?? "",
-                                version: c.lenient(String.self, .version) ?? "",
-                                firstStart: timestamp(.firstStart) ?? 0, lastStart: timestamp(.lastStart) ?? 0)
-            // Only a JSON boolean counts: JSONDecoder does not read 1 or "true" as Bool.
-            record.stopped = c.lenient(Bool.self, .stopped) ?? false
-            record.stoppedAt = timestamp(.stoppedAt)
+    /// A record read field by field in one pass over the bytes. Throws only when
+    /// the value is not a JSON object; every field is lenient, and of duplicate
+    /// fields the last counts.
+    private static func read(_ bytes: [UInt8]) throws -> NodeRecord {
+        var reader = JSONReader(bytes)
+        var record = NodeRecord(node: "", hostname: "", version: "", firstStart: 0, lastStart: 0)
+        /// A non-negative finite number of seconds, else nil.
+        func timestamp(_ reader: inout JSONReader) throws -> Double? {
+            try reader.number().flatMap { $0 >= 0 ? $0 : nil }
         }
+        try reader.object { reader, key in
+            switch Key(rawValue: key) {
+            case .node: record.node = try reader.string() ?? ""
+            case .hostname: record.hostname = try reader.string() ?? ""
+            case .version: record.version = try reader.string() ?? ""
+            case .firstStart: record.firstStart = try timestamp(&reader) ?? 0
+            case .lastStart: record.lastStart = try timestamp(&reader) ?? 0
+            // Only a JSON boolean counts, not 1 or "true".
+            case .stopped: record.stopped = try reader.bool() ?? false
+            case .stoppedAt: record.stoppedAt = try timestamp(&reader)
+            case nil: try reader.skip()
+            }
+        }
+        try reader.end()
+        return record
     }
 
     private struct Written: Encodable {

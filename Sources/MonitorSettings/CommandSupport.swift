@@ -20,7 +20,9 @@ public enum CommandSupport {
 
     public static func hostname() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
-        return String(cString: buffer)
+        // The last byte stays 0: a name of 256 bytes or more is truncated, not unterminated.
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        let length = buffer.firstIndex(of: 0) ?? buffer.count
+        return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -29,7 +29,7 @@ final class GatewayJSONTests: XCTestCase {
     }
 
     func testReplies() throws {
-        let range = try JSONValue.decode(GatewayReply.self, from: bytes(
+        let range = try GatewayReply(bytes(
             #"{"header":{"cluster_id":"14841639068965178418","member_id":"10276657743932975437","revision":"12","raft_term":"2"},"#
             + #""kvs":[{"key":"L20vYQ==","create_revision":"3","mod_revision":"12","version":"4","value":"MQ==","lease":"7587899057432654086"},"#
             + #"{"value":"eA=="}],"count":"1"}"#))
@@ -38,30 +38,30 @@ final class GatewayJSONTests: XCTestCase {
         XCTAssertEqual(range.kvs, [KeyValue(key: "/m/a", value: bytes("1"), createRevision: 3, modRevision: 12, version: 4,
                                             lease: 7_587_899_057_432_654_086)], "an entry without key is dropped")
         XCTAssertFalse(range.error.looksLikeError)
-        let keepalive = try JSONValue.decode(GatewayReply.self, from: bytes(#"{"result":{"ID":"5","TTL":"5"}}"#))
+        let keepalive = try GatewayReply(bytes(#"{"result":{"ID":"5","TTL":"5"}}"#))
         XCTAssertEqual(keepalive.result?.ttl, 5)
-        let expired = try JSONValue.decode(GatewayReply.self, from: bytes(#"{"result":{"header":{"revision":"9"},"ID":"5"}}"#))
+        let expired = try GatewayReply(bytes(#"{"result":{"header":{"revision":"9"},"ID":"5"}}"#))
         XCTAssertNotNil(expired.result)
         XCTAssertNil(expired.result?.ttl, "an expired lease: no TTL")
-        let numbers = try JSONValue.decode(GatewayReply.self, from: bytes(#"{"ID":7587899057432654086,"TTL":5,"leader":"18446744073709551615","deleted":"2","succeeded":true}"#))
+        let numbers = try GatewayReply(bytes(#"{"ID":7587899057432654086,"TTL":5,"leader":"18446744073709551615","deleted":"2","succeeded":true}"#))
         XCTAssertEqual(numbers.id, 7_587_899_057_432_654_086, "numbers too, never through Double")
         XCTAssertEqual(numbers.ttl, 5)
         XCTAssertEqual(numbers.leader, .max)
         XCTAssertEqual(numbers.deleted, 2)
         XCTAssertEqual(numbers.succeeded, true)
-        let odd = try JSONValue.decode(GatewayReply.self, from: bytes(#"{"header":5,"kvs":[1],"ID":"x","succeeded":"yes"}"#))
+        let odd = try GatewayReply(bytes(#"{"header":5,"kvs":[1],"ID":"x","succeeded":"yes"}"#))
         XCTAssertNil(odd.header)
         XCTAssertEqual(odd.kvs, [])
         XCTAssertNil(odd.id)
         XCTAssertNil(odd.succeeded)
         for notObject in ["", "[]", "5", "nul"] {
-            XCTAssertThrowsError(try JSONValue.decode(GatewayReply.self, from: bytes(notObject)))
+            XCTAssertThrowsError(try GatewayReply(bytes(notObject)))
         }
     }
 
     func testErrorBodies() throws {
         func classify(_ body: String, status: Int = 400) throws -> EtcdError {
-            EtcdError.fromGatewayBody(try JSONValue.decode(GatewayErrorBody.self, from: bytes(body)),
+            EtcdError.fromGatewayBody(try GatewayErrorBody(bytes(body)),
                                       status: status, endpoint: "http://e", leaseID: 9)
         }
         XCTAssertEqual(try classify(#"{"error":"etcdserver: requested lease not found","code":5,"message":"etcdserver: requested lease not found"}"#, status: 404),
@@ -73,8 +73,8 @@ final class GatewayJSONTests: XCTestCase {
         XCTAssertEqual(try classify(#"{"error":"permission denied"}"#), .rejected(code: 2, message: "permission denied"))
         XCTAssertEqual(try classify(#"{"error":{"grpc_code":7,"message":"denied"}}"#), .rejected(code: 7, message: "denied"))
         XCTAssertEqual(try classify("{}", status: 503), .unavailable(endpoint: "http://e", reason: "HTTP 503"))
-        XCTAssertTrue(try JSONValue.decode(GatewayErrorBody.self, from: bytes(#"{"code":3,"message":"bad"}"#)).looksLikeError)
-        XCTAssertFalse(try JSONValue.decode(GatewayErrorBody.self, from: bytes(#"{"code":3,"message":"m","header":{}}"#)).looksLikeError)
+        XCTAssertTrue(try GatewayErrorBody(bytes(#"{"code":3,"message":"bad"}"#)).looksLikeError)
+        XCTAssertFalse(try GatewayErrorBody(bytes(#"{"code":3,"message":"m","header":{}}"#)).looksLikeError)
         XCTAssertEqual(EtcdError.rejected(code: 3, message: "bad").description, "etcd rejected the request (code 3): bad")
     }
 

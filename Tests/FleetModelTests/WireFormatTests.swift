@@ -123,7 +123,8 @@ extension WireFormatTests {
     /// Random and mutated values through the old and the new parsers: same values,
     /// same errors. Known differences, left out: a whole number written with a
     /// fraction or exponent shows as an integer in a config error ("got 0", was
-    /// "got 0.0"), and a duplicate key keeps its first value (was its last).
+    /// "got 0.0"), and a duplicate key in a config value keeps its first value (was
+    /// its last; heartbeats and registry records keep the last, as before).
     func testParsersMatchTheOldOnes() {
         var rng = SeededGenerator(state: 20_261_122)
         var compared = 0
@@ -140,6 +141,20 @@ extension WireFormatTests {
             compared += 1
         }
         XCTAssertGreaterThan(compared, 9_900)
+    }
+
+    /// Heartbeats and records are read in one pass: duplicate fields, the last counts
+    /// (as JSONSerialization and the lab's Python have it), also for metrics.
+    func testDuplicateFieldsTheLastCounts() throws {
+        let beat = try Heartbeat.parse(Array(#"{"status":"x","ts":1,"status":"alive","metrics":{"cpu":1,"cpu":2,"memory":3,"memory":"n"},"ts":"late"}"#.utf8))
+        XCTAssertEqual(beat.status, "alive")
+        XCTAssertEqual(beat.ts, 0, "the last ts is not a number")
+        XCTAssertEqual(beat.metrics, ["cpu": 2])
+        let record = try NodeRecord.parse(Array(#"{"stopped":true,"last_start":5,"stopped":1}"#.utf8))
+        XCTAssertEqual(record.stopped, false)
+        XCTAssertEqual(record.lastStart, 5)
+        XCTAssertEqual(Result { try Heartbeat.parse(Array(#"{"status":"alive",,}"#.utf8)) }.mapError { $0 as! HeartbeatError },
+                       Legacy.heartbeat(Array(#"{"status":"alive",,}"#.utf8)))
     }
 
     /// Nesting as deep as JSONDecoder allows (512) parses on a 256 KB thread stack:
