@@ -23,6 +23,9 @@ struct FIFOQueue<Element> {
 
     var count: Int { storage.count - head }
 
+    /// The element `popFirst` would return, left in place.
+    var first: Element? { head < storage.count ? storage[head] : nil }
+
     mutating func append(_ element: Element) {
         storage.append(element)
     }

@@ -101,7 +101,7 @@ public final class Supervisor<D: Daemon> {
                 daemon.deadlineReached(now: .now())
             }
             sendStatus()
-            petter.petIfDue(now: .now())
+            petter.petIfDue(now: .now(), backlogSince: mailbox.oldestPosted)
         }
     }
 

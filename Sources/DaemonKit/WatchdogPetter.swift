@@ -8,7 +8,10 @@ import SystemdNotify
 /// worker beats. Used by the supervisor's thread only; lives as long as the daemon.
 ///
 /// A pet is sent only when every registered worker made progress within half
-/// the watchdog interval, and never again once a worker ended unexpectedly:
+/// the watchdog interval, when the supervisor's loop keeps up with its mailbox
+/// (the oldest message waiting was posted less than half the interval ago: a
+/// loop that turns but falls ever further behind its watch is as unhealthy as
+/// one that hangs), and never again once a worker ended unexpectedly:
 /// systemd then restarts the service, which is the cure for a daemon that lost
 /// a thread (chosen over restarting the thread in place, whose state nobody
 /// could vouch for).
@@ -56,12 +59,19 @@ public final class WatchdogPetter {
     }
 
     /// Pets the watchdog when due, and only if every worker made progress within
-    /// half the watchdog interval; otherwise says which did not.
-    public func petIfDue(now: MonotonicInstant) {
+    /// half the watchdog interval and the loop's backlog is younger than that;
+    /// otherwise says what is behind.
+    /// - Parameter backlogSince: when the oldest message still waiting for the
+    ///   loop was posted (`Mailbox.oldestPosted`); nil when none waits.
+    public func petIfDue(now: MonotonicInstant, backlogSince: MonotonicInstant? = nil) {
         guard let watchdog, now >= nextPet else { return }
         // Reaching this check is the supervisor loop's own progress.
         progress.beat(mainWorker)
         var stalled = progress.stalled(now: now, allowance: watchdog.petInterval)
+        if let backlogSince, now - backlogSince > watchdog.petInterval {
+            let tenths = Int(now.secondsSince(backlogSince) * 10)
+            stalled.append("\(mainWorker) (\(tenths / 10).\(tenths % 10) s behind its messages)")
+        }
         if let stalledWorker, progress.workers.contains(stalledWorker) { stalled.append(stalledWorker) }
         stalled += ended
         if stalled.isEmpty {

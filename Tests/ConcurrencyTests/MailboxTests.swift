@@ -34,6 +34,22 @@ final class MailboxTests: XCTestCase {
     }
 
     /// One producer, interleaved posts and takes: exact global order.
+    /// The oldest waiting message's posting time: what the watchdog judges the loop by.
+    func testOldestPostedIsTheHeadsPostingTime() {
+        let mailbox = Mailbox<Int>()
+        XCTAssertNil(mailbox.oldestPosted)
+        let before = MonotonicInstant.now()
+        mailbox.post(1)
+        let between = MonotonicInstant.now()
+        mailbox.post(2)
+        let first = try? XCTUnwrap(mailbox.oldestPosted)
+        XCTAssertTrue(first.map { $0 >= before && $0 <= between } == true)
+        XCTAssertEqual(mailbox.next(timeout: 0), 1)
+        XCTAssertTrue(mailbox.oldestPosted.map { $0 >= between } == true, "now the second one's")
+        XCTAssertEqual(mailbox.next(timeout: 0), 2)
+        XCTAssertNil(mailbox.oldestPosted)
+    }
+
     func testExactOrderFromOneProducer() {
         let mailbox = Mailbox<Int>()
         var taken: [Int] = []

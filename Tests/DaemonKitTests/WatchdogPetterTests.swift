@@ -41,4 +41,22 @@ final class WatchdogPetterTests: EnvironmentTestCase {
         XCTAssertFalse(socket.hasPendingDatagram(), "a lost worker stops the pets")
         XCTAssertEqual(store.records(containing: "not petting the watchdog: keepalive").count, 1)
     }
+
+    /// A loop that turns but falls behind its mailbox by more than half the
+    /// interval gets no pet; once it catches up, pets resume.
+    func testNoPetWhileTheLoopIsBehindItsMessages() throws {
+        let socket = try watchdogFor(usec: "400000")
+        let petter = WatchdogPetter(logger: logger, mainWorker: "main loop")
+        var now = MonotonicInstant.now()
+        petter.petIfDue(now: now, backlogSince: now + .milliseconds(-150))
+        XCTAssertEqual(try socket.receive(), "WATCHDOG=1", "0.15 s behind is within half of 0.4 s")
+        usleep(250_000)
+        now = MonotonicInstant.now()
+        petter.petIfDue(now: now, backlogSince: now + .milliseconds(-300))
+        XCTAssertFalse(socket.hasPendingDatagram(), "0.3 s behind")
+        XCTAssertEqual(store.records(containing: "not petting the watchdog: main loop (0.3 s behind its messages)").count, 1)
+        usleep(250_000)
+        petter.petIfDue(now: .now(), backlogSince: nil)
+        XCTAssertEqual(try socket.receive(), "WATCHDOG=1", "caught up")
+    }
 }
