@@ -13,6 +13,9 @@ public struct BenchReport: Sendable, Codable {
     public var serverRSSMiB = 0.0
     public var serverPeakMiB = 0.0
     public var serverCPUMicrosecondsPerEvent = 0.0
+    /// The server's CPU over the window per thread name, in % of one core: the
+    /// main loop (named after the binary) against the watch thread.
+    public var serverThreadCPUPercent: [String: Double] = [:]
     public var etcdCPUPercent = 0.0
     public var generatorCPUPercent = 0.0
     public var heartbeatPutsPerSecond = 0.0
@@ -39,7 +42,11 @@ public struct BenchReport: Sendable, Codable {
     /// `bench: nodes=1000 server_cpu=0.4% ... missed=0 false=0`
     public var line: String {
         func f(_ value: Double, _ places: Int = 2) -> String { FixedPoint.text(value, places: places) }
+        // "monitor-serverd:4.1%,heartbeat_watch:0.7%", busiest first.
+        let threads = serverThreadCPUPercent.sorted { $0.value > $1.value }
+            .map { "\($0.key.replacingOccurrences(of: " ", with: "_")):\(f($0.value, 1))%" }.joined(separator: ",")
         return "bench: nodes=\(nodes) all_alive=\(f(allAliveSeconds))s server_cpu=\(f(serverCPUPercent))% "
+            + "server_threads=\(threads) "
             + "server_rss=\(f(serverRSSMiB, 1))MiB cpu_per_event=\(f(serverCPUMicrosecondsPerEvent, 0))us "
             + "dead_delay_median=\(f(dead.median, 3))s dead_delay_max=\(f(dead.max, 3))s "
             + "left_delay_max=\(f(left.max, 3))s monitorctl_status=\(f(monitorctlStatusSeconds))s/"

@@ -69,6 +69,7 @@ public struct BenchRun: Sendable {
 
         // Steady state: rounds and keepalives only.
         let etcdPid = etcd.pid(member: 0) ?? 0
+        let threads0 = ProcessStats.threadCPUSeconds(pid: server.pid)
         let (server0, etcd0, self0, counters0, t0) = (ProcessStats.read(pid: server.pid), ProcessStats.read(pid: etcdPid),
                                                       ProcessStats.selfCPUSeconds(), fleet.counters, MonotonicInstant.now())
         log("steady window of \(Interval.text(options.window))")
@@ -76,6 +77,8 @@ public struct BenchRun: Sendable {
         let (server1, etcd1, self1, counters1, t1) = (ProcessStats.read(pid: server.pid), ProcessStats.read(pid: etcdPid),
                                                       ProcessStats.selfCPUSeconds(), fleet.counters, MonotonicInstant.now())
         let wall = t1.secondsSince(t0)
+        report.serverThreadCPUPercent = ProcessStats.threadCPUSeconds(pid: server.pid).mapValues { $0 / wall * 100 }
+            .merging(threads0.mapValues { -$0 / wall * 100 }, uniquingKeysWith: +).filter { $0.value > 0.05 }
         report.serverCPUPercent = 100 * ((server1?.cpuSeconds ?? 0) - (server0?.cpuSeconds ?? 0)) / wall
         report.serverRSSMiB = server1?.rssMiB ?? 0
         report.serverPeakMiB = server1?.peakMiB ?? 0

@@ -25,6 +25,23 @@ public struct ProcessStats: Sendable {
         return ProcessStats(cpuSeconds: (utime + stime) / hz, rssMiB: kib("VmRSS") / 1024, peakMiB: kib("VmHWM") / 1024)
     }
 
+    /// CPU seconds per thread name (threads of one name summed), from
+    /// /proc/<pid>/task: shows which of the server's threads does the work.
+    public static func threadCPUSeconds(pid: Int32) -> [String: Double] {
+        let hz = Double(sysconf(Int32(_SC_CLK_TCK)))
+        var out: [String: Double] = [:]
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        for task in tasks {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { continue }
+            let name = String(stat[stat.index(after: open)..<close])
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 13, let utime = Double(fields[11]), let stime = Double(fields[12]) else { continue }
+            out[name, default: 0] += (utime + stime) / hz
+        }
+        return out
+    }
+
     /// This process's CPU seconds (all threads).
     public static func selfCPUSeconds() -> Double {
         var usage = rusage()

@@ -124,17 +124,13 @@ public final class SimulatedFleet: Sendable {
     private func register(_ shard: Shard) throws {
         let now = MonotonicInstant.now()
         var states: [NodeState] = []
-        for (i, name) in shard.nodes.enumerated() {
+        for name in shard.nodes {
             let lease = try shard.client.grantLease(ttl: ttl)
             let record = NodeRecord.started(node: name, hostname: name, version: MonitorVersion.string,
                                             at: WallClock.now(), previous: nil)
             try shard.client.put(layout.registry(name), value: record.encoded())
+            // The schedule is set when the shard's loop starts (`spread`).
             var state = NodeState(lease: lease, record: record, nextKeepalive: now, nextRound: now, lastKeepalive: .now())
-            // Spread evenly: node i of n has its next keepalive and round
-            // (i+1)/n of a period after registration, then one per period.
-            let phase = Double(i + 1) / Double(shard.nodes.count)
-            state.nextKeepalive = now + keepaliveEvery * phase
-            state.nextRound = now + interval * phase
             try put(shard, name, &state, status: Heartbeat.alive)
             states.append(state)
         }
@@ -144,8 +140,25 @@ public final class SimulatedFleet: Sendable {
     /// Keepalive every TTL/3, as the agent does: two may be lost before expiry.
     private var keepaliveEvery: Double { max(0.5, Double(ttl) / 3) }
 
+    /// Spreads rounds and keepalives evenly from `start`: node i of n has its
+    /// next round and keepalive (i+1)/n of a period later, then one per period.
+    /// Registering 10,000 nodes takes seconds; a schedule anchored at the start of
+    /// registration would fire every late node at once when the loop starts, and
+    /// that bunch would recur every period. A lease that would not survive until
+    /// its slot (2 s margin) is renewed at once first.
+    private func spread(_ states: inout [NodeState], from start: MonotonicInstant) {
+        for i in states.indices {
+            let phase = Double(i + 1) / Double(states.count)
+            states[i].nextRound = start + interval * phase
+            let slot = start + keepaliveEvery * phase
+            let safe = slot < states[i].lastKeepalive + (Double(ttl) - 2)
+            states[i].nextKeepalive = safe ? slot : slot + (-keepaliveEvery)
+        }
+    }
+
     private func run(_ shard: Shard) {
         var states = shard.state.withLock { $0 }
+        spread(&states, from: .now())
         while !stopSignal.isStopped {
             for command in shard.commands.withLock({ c in defer { c.removeAll() }; return c }) {
                 end(shard, index: command.index, kill: command.kill, states: &states)

@@ -20,7 +20,11 @@ public struct JSONWriter {
     /// A key was just written: its value follows on the same line.
     private var afterKey = false
 
-    public init() {}
+    /// - Parameter capacity: the expected size in bytes, reserved up front so a
+    ///   large document is not copied while it grows.
+    public init(capacity: Int = 0) {
+        bytes.reserveCapacity(capacity)
+    }
 
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 

@@ -1,5 +1,6 @@
 import Concurrency
 import Foundation
+import Glibc
 
 /// Where monitorctl writes: standard output for results, standard error for
 /// errors and notes. Commands only see this protocol, so tests capture both.
@@ -16,12 +17,27 @@ extension CtlOutput {
 }
 
 /// The process's stdout and stderr, unbuffered (one write per call), so that
-/// `watch` lines reach a pipe at once.
+/// `watch` lines reach a pipe at once. Writes straight from the string's own
+/// UTF-8 storage: a 6 MB `status -o json` is not copied once more on its way out.
 public final class StandardOutput: CtlOutput {
     public init() {}
 
-    public func write(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
-    public func writeError(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+    public func write(_ text: String) { Self.write(text, to: STDOUT_FILENO) }
+    public func writeError(_ text: String) { Self.write(text, to: STDERR_FILENO) }
+
+    private static func write(_ text: String, to fd: Int32) {
+        var text = text
+        text.withUTF8 { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                // A closed pipe (`monitorctl status | head`) ends the output, not the command.
+                guard n > 0 else { return }
+                offset += n
+            }
+        }
+    }
 }
 
 /// Collects everything written, for tests. Safe to read from another thread

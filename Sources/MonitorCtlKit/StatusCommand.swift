@@ -37,18 +37,8 @@ struct StatusCommand: CtlCommand {
 
     func execute(_ session: CtlSession) throws -> Int32 {
         let layout = session.layout
-        // Registry first: a node that starts between the two reads then shows
-        // alive (its heartbeat is read second), never falsely dead.
-        let registry = try session.etcd("reading \(layout.nodesPrefix)") {
-            try $0.range(layout.nodesPrefix, prefix: true)
-        }
-        let heartbeats = try session.etcd("reading \(layout.heartbeatPrefix)") {
-            try $0.range(layout.heartbeatPrefix, prefix: true)
-        }
         let rules = FleetView.Rules(staleAfterRounds: session.settings.server.staleAfterRounds)
-        let view = FleetView(heartbeatKVs: heartbeats.kvs.map { ($0.key, $0.value) },
-                             registryKVs: registry.kvs.map { ($0.key, $0.value) }, layout: layout,
-                             now: session.now(), rules: rules)
+        let view = try Self.view(session, rules: rules)
         switch output {
         case .json:
             session.output.write(StatusReport.json(view, staleAfterRounds: rules.staleAfterRounds))
@@ -60,5 +50,22 @@ struct StatusCommand: CtlCommand {
             }
         }
         return view.needsAttention ? CtlExitCode.failure : CtlExitCode.success
+    }
+
+    /// The fleet from two range reads. A function of its own so that the raw
+    /// key-values (10,000 values at fleet size) are released before rendering.
+    static func view(_ session: CtlSession, rules: FleetView.Rules) throws -> FleetView {
+        let layout = session.layout
+        // Registry first: a node that starts between the two reads then shows
+        // alive (its heartbeat is read second), never falsely dead.
+        let registry = try session.etcd("reading \(layout.nodesPrefix)") {
+            try $0.range(layout.nodesPrefix, prefix: true)
+        }
+        let heartbeats = try session.etcd("reading \(layout.heartbeatPrefix)") {
+            try $0.range(layout.heartbeatPrefix, prefix: true)
+        }
+        return FleetView(heartbeatKVs: heartbeats.kvs.map { ($0.key, $0.value) },
+                         registryKVs: registry.kvs.map { ($0.key, $0.value) }, layout: layout,
+                         now: session.now(), rules: rules)
     }
 }

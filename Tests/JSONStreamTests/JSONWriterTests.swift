@@ -22,7 +22,7 @@ final class JSONWriterTests: XCTestCase {
     /// Whatever the strings and numbers, the document reads back to the same values.
     func testEscapesAndNumbersReadBack() throws {
         let strings = ["plain", "quote \" backslash \\ slash /", "\n\r\t\u{0}\u{1b}[2J\u{7f}\u{85}", "é😀", ""]
-        let numbers = [0, 10, 1e16, 1e300, 0.1, 1796352071.5198634, -2.5e-7, 18446744073709551615]
+        let numbers = [0, 10, 1e16, 1e300, 0.1, 1796352071.5198634, -2.5e-7, 18446744073709551616]
         var w = JSONWriter()
         w.object { w in
             w.key("strings"); w.array { w in for s in strings { w.string(s) } }
