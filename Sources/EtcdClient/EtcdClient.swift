@@ -105,14 +105,15 @@ public final class EtcdClient: @unchecked Sendable {
 
     // MARK: Maintenance
 
-    /// Member ID and the leader it knows, from one specific endpoint (not failed
-    /// over): how tests and operators find the leader to kill.
-    public func memberStatus(endpoint: String) throws -> (member: UInt64, leader: UInt64) {
+    /// Member ID, the leader it knows and its database size, from one specific
+    /// endpoint (not failed over): how tests and operators find the leader to
+    /// kill, and how the bench measures the history a fleet adds.
+    public func memberStatus(endpoint: String) throws -> (member: UInt64, leader: UInt64, dbSize: Int64) {
         let reply = try current.withLock { _ in
             try once(endpoint + "/v3/maintenance/status", JSONValue.encode(EmptyRequest()), endpoint: endpoint, leaseID: nil)
         }
         // Unsigned and often above Int64.max: read as UInt64 (GatewayReply does).
-        return (reply.header?.memberID ?? 0, reply.leader ?? 0)
+        return (reply.header?.memberID ?? 0, reply.leader ?? 0, reply.dbSize ?? 0)
     }
 
     // MARK: Transport

@@ -225,6 +225,9 @@ struct GatewayReply {
     /// keepalive's `{"result":{"TTL":...}}`.
     var result: LeaseResult?
     var leader: UInt64?
+    /// maintenance/status: the bytes in use in the backend database (dbSizeInUse; the
+    /// file, dbSize, grows in large steps and never shrinks without a defrag).
+    var dbSize: Int64?
     var error = GatewayErrorBody()
 
     init(_ bytes: [UInt8]) throws {
@@ -247,6 +250,7 @@ struct GatewayReply {
                         return result
                     }
                 case "leader": reply.leader = try reader.uint64()
+                case "dbSizeInUse": reply.dbSize = try reader.int64()
                 default: try reply.error.read(key, &reader)
                 }
             }

@@ -19,6 +19,9 @@ public struct BenchReport: Sendable, Codable {
     public var etcdCPUPercent = 0.0
     public var generatorCPUPercent = 0.0
     public var heartbeatPutsPerSecond = 0.0
+    /// Growth of etcd's database over the window per heartbeat put, in bytes:
+    /// the history a fleet adds until it is compacted.
+    public var etcdBytesPerPut = 0.0
     public var keepalivesPerSecond = 0.0
     /// DEAD line minus the lease's expected expiry (last keepalive + TTL).
     public var dead = Summary()
@@ -52,7 +55,7 @@ public struct BenchReport: Sendable, Codable {
             + "left_delay_max=\(f(left.max, 3))s monitorctl_status=\(f(monitorctlStatusSeconds))s/"
             + "\(f(monitorctlMaxRSSMiB, 1))MiB server_stop=\(f(serverStopSeconds, 3))s "
             + "etcd_cpu=\(f(etcdCPUPercent, 1))% generator_cpu=\(f(generatorCPUPercent, 1))% "
-            + "puts/s=\(f(heartbeatPutsPerSecond, 0)) keepalives/s=\(f(keepalivesPerSecond, 0)) "
+            + "puts/s=\(f(heartbeatPutsPerSecond, 0)) etcd_db_per_put=\(f(etcdBytesPerPut, 0))B keepalives/s=\(f(keepalivesPerSecond, 0)) "
             + "errors=\(counters.errors) missed=\(missedTransitions) false=\(falseTransitions)"
     }
 

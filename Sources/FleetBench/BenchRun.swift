@@ -70,6 +70,8 @@ public struct BenchRun: Sendable {
         // Steady state: rounds and keepalives only.
         let etcdPid = etcd.pid(member: 0) ?? 0
         let threads0 = ProcessStats.threadCPUSeconds(pid: server.pid)
+        let statusClient = EtcdClient(endpoints: etcd.endpoints, requestTimeout: 5)
+        let db0 = (try? statusClient.memberStatus(endpoint: etcd.endpoints[0]))?.dbSize ?? 0
         let (server0, etcd0, self0, counters0, t0) = (ProcessStats.read(pid: server.pid), ProcessStats.read(pid: etcdPid),
                                                       ProcessStats.selfCPUSeconds(), fleet.counters, MonotonicInstant.now())
         log("steady window of \(Interval.text(options.window))")
@@ -77,6 +79,7 @@ public struct BenchRun: Sendable {
         let (server1, etcd1, self1, counters1, t1) = (ProcessStats.read(pid: server.pid), ProcessStats.read(pid: etcdPid),
                                                       ProcessStats.selfCPUSeconds(), fleet.counters, MonotonicInstant.now())
         let wall = t1.secondsSince(t0)
+        let db1 = (try? statusClient.memberStatus(endpoint: etcd.endpoints[0]))?.dbSize ?? 0
         report.serverThreadCPUPercent = ProcessStats.threadCPUSeconds(pid: server.pid).mapValues { $0 / wall * 100 }
             .merging(threads0.mapValues { -$0 / wall * 100 }, uniquingKeysWith: +).filter { $0.value > 0.05 }
         report.serverCPUPercent = 100 * ((server1?.cpuSeconds ?? 0) - (server0?.cpuSeconds ?? 0)) / wall
@@ -87,6 +90,7 @@ public struct BenchRun: Sendable {
         report.heartbeatPutsPerSecond = Double(counters1.puts - counters0.puts) / wall
         report.keepalivesPerSecond = Double(counters1.keepalives - counters0.keepalives) / wall
         let events = max(1, counters1.puts - counters0.puts)
+        report.etcdBytesPerPut = Double(db1 - db0) / Double(events)
         report.serverCPUMicrosecondsPerEvent = 1e6 * ((server1?.cpuSeconds ?? 0) - (server0?.cpuSeconds ?? 0)) / Double(events)
 
         // 1 % killed, 1 % stopped cleanly (at least one each).
