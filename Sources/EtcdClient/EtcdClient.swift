@@ -69,8 +69,10 @@ public final class EtcdClient: @unchecked Sendable {
     }
 
     /// Compacts the history up to `revision` (operators and tests; the daemons never do).
-    public func compact(revision: Int64) throws {
-        _ = try call("/v3/kv/compaction", CompactionRequest(revision: String(revision), physical: true))
+    /// Drops the history before `revision`. `physical`: wait until the space is
+    /// really freed (tests) rather than only scheduled (a daemon's loop).
+    public func compact(revision: Int64, physical: Bool = true) throws {
+        _ = try call("/v3/kv/compaction", CompactionRequest(revision: String(revision), physical: physical))
     }
 
     // MARK: Lease

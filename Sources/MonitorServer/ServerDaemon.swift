@@ -10,14 +10,21 @@ import MonitorSettings
 /// node transition and a periodic summary; its STATUS is the fleet's counts.
 /// All its deadlines (stale nodes, summary) are on the monotonic clock: the
 /// fleet state is fed monotonic seconds, so a wall-clock step can neither turn
-/// the fleet stale nor delay a deadline. Ends with `stop()`.
+/// the fleet stale nor delay a deadline. Keeps etcd's history bounded: every
+/// `HistoryRetentionSec` a worker compacts etcd to the revision the server saw
+/// one period earlier (as kube-apiserver does), since every heartbeat put adds
+/// about 512 bytes of history that etcd keeps until compacted. Ends with `stop()`.
 public final class ServerDaemon: Daemon {
     public enum Message: Sendable {
         case watch(ResumableWatch.Update)
+        /// The compactor's answer: nil when etcd's history now starts at `revision`
+        /// (or already did), else why not.
+        case compacted(revision: Int64, failure: String?)
     }
 
     public static let mainLoop = "main loop"
     static let watchWorker = "heartbeat watch"
+    static let compactorWorker = "history compactor"
 
     private var settings: Settings
     private let logger: Logger
@@ -27,8 +34,16 @@ public final class ServerDaemon: Daemon {
     private var watchUp: Bool?
     private var synced = false
     private var nextSummary: MonotonicInstant?
-    /// The fleet deadline, cached per event: computing it walks the fleet.
+    /// The fleet deadline, cached per event.
     private var fleetDeadline: MonotonicInstant?
+    /// The newest store revision the watch has shown.
+    private var latestRevision: Int64 = 0
+    /// The revision seen at the previous compaction tick: history before it is
+    /// at least one retention period old.
+    private var revisionAtLastTick: Int64 = 0
+    private var nextCompaction: MonotonicInstant?
+    private var compactor: Mailbox<Int64>?
+    private var compactionFailing = false
 
     public init(settings: Settings, logger: Logger, context: DaemonContext<Message>) {
         self.settings = settings
@@ -49,10 +64,11 @@ public final class ServerDaemon: Daemon {
         logger.info("monitor-serverd \(MonitorVersion.string) started, watching \(settings.etcd.keyPrefix)/ on \(settings.etcd.endpoints.joined(separator: ","))",
                     metadata: ["event": "STARTED"])
         nextSummary = summaryInterval.map { now + $0 }
+        nextCompaction = retention.map { now + $0 }
     }
 
     public var nextDeadline: MonotonicInstant? {
-        [fleetDeadline, nextSummary].compactMap { $0 }.min()
+        [fleetDeadline, nextSummary, nextCompaction].compactMap { $0 }.min()
     }
 
     public func deadlineReached(now: MonotonicInstant) {
@@ -64,12 +80,29 @@ public final class ServerDaemon: Daemon {
             logSummary(now: now)
             nextSummary = summaryInterval.map { now + $0 }
         }
+        if let due = nextCompaction, now >= due {
+            if revisionAtLastTick > 0 { compactor?.post(revisionAtLastTick) }
+            revisionAtLastTick = latestRevision
+            nextCompaction = retention.map { now + $0 }
+        }
     }
 
     public func handle(_ message: Message, now: MonotonicInstant) {
         switch message {
         case let .watch(update):
             handle(update, now: now)
+        case let .compacted(revision, failure):
+            if let failure {
+                if !compactionFailing {
+                    logger.warning("compacting etcd's history to revision \(revision) failed (\(failure)); retrying every \(settings.server.historyRetentionSec) s",
+                                   metadata: ["event": "COMPACTION_FAILED"])
+                }
+                compactionFailing = true
+            } else {
+                if compactionFailing { logger.notice("compacting etcd's history works again", metadata: ["event": "COMPACTED"]) }
+                compactionFailing = false
+                logger.debug("compacted etcd's history to revision \(revision)", metadata: ["event": "COMPACTED"])
+            }
         }
         refreshDeadline()
     }
@@ -77,12 +110,14 @@ public final class ServerDaemon: Daemon {
     private func handle(_ update: ResumableWatch.Update, now: MonotonicInstant) {
         switch update {
         case let .snapshot(kvs, revision):
+            latestRevision = max(latestRevision, revision)
             let transitions = fleet.apply(snapshot: kvs.map { ($0.key, $0.value) }, now: now.seconds)
             logger.info("read \(kvs.count) key\(kvs.count == 1 ? "" : "s") under \(settings.etcd.keyPrefix)/ at revision \(revision); watching from \(revision + 1)",
                         metadata: ["event": "SYNCED"])
             synced = true
             report(transitions, now: now)
-        case let .events(events, _):
+        case let .events(events, revision):
+            latestRevision = max(latestRevision, revision)
             let changes = events.map { FleetChange(key: $0.kv.key, value: $0.kind == .put ? $0.kv.value : nil, previous: $0.previous?.value) }
             report(fleet.apply(changes: changes, now: now.seconds), now: now)
         case .connected:
@@ -118,6 +153,10 @@ public final class ServerDaemon: Daemon {
                 logger.warning("node \(t.node): \(error)", metadata: ["node": "\(t.node)", "event": "BAD_VALUE"])
             }
         }
+    }
+
+    private var retention: Double? {
+        settings.server.historyRetentionSec > 0 ? Double(settings.server.historyRetentionSec) : nil
     }
 
     private var summaryInterval: Double? {
@@ -156,6 +195,26 @@ public final class ServerDaemon: Daemon {
                 group.post(.watch(update))
             }
         }
+        // Compaction on its own thread: the call waits for etcd, the loop must not.
+        let requests = Mailbox<Int64>()
+        let stopped = StopSignal()
+        let tick = context.workerTick
+        group.start(Self.compactorWorker, stop: { stopped.stop(); requests.post(0) }) {
+            while !stopped.isStopped {
+                group.beat(Self.compactorWorker)
+                guard let revision = requests.next(timeout: tick), revision > 0 else { continue }
+                do {
+                    try client.compact(revision: revision, physical: false)
+                    group.post(.compacted(revision: revision, failure: nil))
+                } catch EtcdError.compacted {
+                    // Another server, or etcd's own auto-compaction, was there first.
+                    group.post(.compacted(revision: revision, failure: nil))
+                } catch {
+                    group.post(.compacted(revision: revision, failure: (error as? EtcdError)?.shortReason ?? "\(error)"))
+                }
+            }
+        }
+        compactor = requests
         workers = group
     }
 
@@ -179,6 +238,9 @@ public final class ServerDaemon: Daemon {
             stopWatch()
             fleet = Self.makeFleet(new)
             synced = false
+            // Another cluster's revisions mean nothing here.
+            latestRevision = 0
+            revisionAtLastTick = 0
             startWatch()
         } else {
             let fresh = Self.makeFleet(new)
@@ -187,6 +249,7 @@ public final class ServerDaemon: Daemon {
             logger.notice("settings reloaded from \(context.settingsPath)", metadata: ["event": "RELOADED"])
         }
         nextSummary = summaryInterval.map { now + $0 }
+        nextCompaction = retention.map { now + $0 }
         refreshDeadline()
     }
 }

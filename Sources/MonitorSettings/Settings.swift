@@ -31,7 +31,7 @@ public struct Settings: Equatable, Sendable {
             etcd: EtcdSettings(endpoints: [], keyPrefix: "", requestTimeoutSec: 0),
             agent: AgentSettings(nodeName: "", leaseTTLSec: 0),
             server: ServerSettings(cpuWarnPercent: 0, memoryWarnPercent: 0,
-                                   summaryIntervalSec: 0, staleAfterRounds: 0),
+                                   summaryIntervalSec: 0, staleAfterRounds: 0, historyRetentionSec: 0),
             log: LogSettings(level: ""))
         for key in SettingsKey.all {
             key.resetToDefault(&settings)
@@ -106,13 +106,17 @@ public struct ServerSettings: Equatable, Sendable {
     public var summaryIntervalSec: Int
     /// 2 to 100 missed reporting rounds before a node counts as stale.
     public var staleAfterRounds: Int
+    /// 0 to 86400 seconds of etcd history the server keeps: every this many
+    /// seconds it compacts etcd to the revision it saw this long ago. 0: never.
+    public var historyRetentionSec: Int
 
     public init(cpuWarnPercent: Double, memoryWarnPercent: Double,
-                summaryIntervalSec: Int, staleAfterRounds: Int) {
+                summaryIntervalSec: Int, staleAfterRounds: Int, historyRetentionSec: Int) {
         self.cpuWarnPercent = cpuWarnPercent
         self.memoryWarnPercent = memoryWarnPercent
         self.summaryIntervalSec = summaryIntervalSec
         self.staleAfterRounds = staleAfterRounds
+        self.historyRetentionSec = historyRetentionSec
     }
 
     /// The defaults of `[Server]`.

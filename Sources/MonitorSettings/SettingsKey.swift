@@ -94,6 +94,11 @@ struct SettingsKey: Sendable {
                     .wholeNumber(2...100, "a whole number of rounds")) {
             $0.server.staleAfterRounds = $1
         },
+        SettingsKey(.server, "HistoryRetentionSec", default: "300",
+                    .wholeNumber(0...86400, "a whole number of seconds",
+                                 note: " (0 leaves compacting etcd's history to etcd)")) {
+            $0.server.historyRetentionSec = $1
+        },
 
         SettingsKey(.log, "Level", default: "info",
                     .oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])) {

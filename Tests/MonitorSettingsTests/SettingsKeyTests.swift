@@ -15,7 +15,7 @@ final class SettingsKeyTests: XCTestCase {
                                requestTimeoutSec: 2),
             agent: AgentSettings(nodeName: "", leaseTTLSec: 5),
             server: ServerSettings(cpuWarnPercent: 90, memoryWarnPercent: 90,
-                                   summaryIntervalSec: 300, staleAfterRounds: 3),
+                                   summaryIntervalSec: 300, staleAfterRounds: 3, historyRetentionSec: 300),
             log: LogSettings(level: "info"))
         XCTAssertEqual(Settings(), expected)
         XCTAssertEqual(EtcdSettings(), expected.etcd)
@@ -34,7 +34,7 @@ final class SettingsKeyTests: XCTestCase {
             "Etcd.Endpoints", "Etcd.KeyPrefix", "Etcd.RequestTimeoutSec",
             "Agent.NodeName", "Agent.LeaseTTLSec",
             "Server.CPUWarnPercent", "Server.MemoryWarnPercent", "Server.SummaryIntervalSec",
-            "Server.StaleAfterRounds",
+            "Server.StaleAfterRounds", "Server.HistoryRetentionSec",
             "Log.Level",
         ])
         for section in SettingsSection.allCases {

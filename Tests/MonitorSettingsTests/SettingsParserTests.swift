@@ -49,7 +49,7 @@ final class SettingsParserTests: XCTestCase {
         expected.etcd.keyPrefix = "/lab"
         expected.agent = AgentSettings(nodeName: "worker1", leaseTTLSec: 10)
         expected.server = ServerSettings(cpuWarnPercent: 80, memoryWarnPercent: 85.5,
-                                         summaryIntervalSec: 0, staleAfterRounds: 4)
+                                         summaryIntervalSec: 0, staleAfterRounds: 4, historyRetentionSec: 300)
         expected.log.level = "debug"
         XCTAssertEqual(try Settings.parse(text, file: file), expected)
     }
@@ -104,7 +104,7 @@ final class SettingsParserTests: XCTestCase {
                     "unknown key \"endpoints\" in [Etcd]; expected one of: Endpoints, KeyPrefix, RequestTimeoutSec")
         assertError("[Server]\nLevel=info\n", line: 2,
                     "unknown key \"Level\" in [Server]; expected one of: CPUWarnPercent, MemoryWarnPercent, "
-                        + "SummaryIntervalSec, StaleAfterRounds")
+                        + "SummaryIntervalSec, StaleAfterRounds, HistoryRetentionSec")
         assertError("[Log]\nFormat=json\n", line: 2,
                     "unknown key \"Format\" in [Log]; expected one of: Level")
     }
