@@ -8,6 +8,8 @@ import PackageDescription
 //      signals, the monotonic clock; imports only the standard library and Glibc.
 //      JSONStream: a forward-only JSON reader and writer and base64, for documents
 //      at fleet scale (no tree, no Coder); imports only the standard library and Glibc.
+//      SafeText: the rule for showing outside text to people (control characters
+//      escaped, long values cut); the standard library only.
 //   1. Leaves, each knowing nothing of the others: EtcdClient (the etcd JSON
 //      gateway), SystemdNotify (sd_notify, watchdog), MonitorLogging (journald and
 //      stderr log handlers), MonitorSettings (monitor.conf), FleetModel (the etcd
@@ -38,11 +40,12 @@ let package = Package(
         .target(name: "CSystemd", linkerSettings: [.linkedLibrary("systemd")]),
         .target(name: "Concurrency"),
         .target(name: "JSONStream"),
+        .target(name: "SafeText"),
         // Layer 1
         .target(name: "EtcdClient", dependencies: ["CCurl", "Concurrency", "JSONStream"]),
         .target(name: "SystemdNotify", dependencies: ["CSystemd", "Concurrency"]),
         .target(name: "MonitorLogging", dependencies: [
-            "CSystemd", "Concurrency", .product(name: "Logging", package: "swift-log"),
+            "CSystemd", "Concurrency", "SafeText", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "MonitorSettings"),
         .target(name: "FleetModel", dependencies: ["JSONStream"]),
@@ -63,7 +66,7 @@ let package = Package(
         ]),
         // monitorctl's commands, in a library so tests run them in-process.
         .target(name: "MonitorCtlKit", dependencies: [
-            "Concurrency", "EtcdClient", "FleetModel", "JSONStream", "MonitorSettings",
+            "Concurrency", "EtcdClient", "FleetModel", "JSONStream", "MonitorSettings", "SafeText",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Layer 4
@@ -93,10 +96,12 @@ let package = Package(
         // One test target per module, plus the integration tests of the binaries.
         .testTarget(name: "ConcurrencyTests", dependencies: ["Concurrency"]),
         .testTarget(name: "JSONStreamTests", dependencies: ["JSONStream"]),
+        .testTarget(name: "SafeTextTests", dependencies: ["SafeText"]),
         .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient", "EtcdTestSupport", "Concurrency"]),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify", "SystemdTestKit", "Concurrency"]),
         .testTarget(name: "MonitorLoggingTests", dependencies: [
-            "MonitorLogging", "LoggingTestKit", "SystemdTestKit", "Concurrency", .product(name: "Logging", package: "swift-log"),
+            "MonitorLogging", "LoggingTestKit", "SystemdTestKit", "Concurrency", "SafeText",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "MonitorSettingsTests", dependencies: ["MonitorSettings"]),
         .testTarget(name: "FleetModelTests", dependencies: ["FleetModel", "MonitorSettings"]),
@@ -110,7 +115,7 @@ let package = Package(
             "EtcdClient",
         ]),
         .testTarget(name: "MonitorCtlKitTests", dependencies: [
-            "MonitorCtlKit", "FleetModel", "MonitorSettings", "EtcdClient", "EtcdTestSupport", "Concurrency",
+            "MonitorCtlKit", "FleetModel", "MonitorSettings", "EtcdClient", "EtcdTestSupport", "Concurrency", "SafeText",
         ]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "EtcdClient", "EtcdTestSupport", "SystemdTestKit", "FleetModel", "MonitorSettings", "Concurrency",

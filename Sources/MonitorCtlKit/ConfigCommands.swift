@@ -2,6 +2,7 @@ import ArgumentParser
 import EtcdClient
 import FleetModel
 import Foundation
+import SafeText
 
 /// NODE or "default", checked at parse time.
 private func checkTarget(_ target: String) throws {
@@ -18,12 +19,16 @@ private func describe(_ key: String, _ kv: KeyValue?) -> String {
         let patch = try AgentConfigPatch.parse(kv.value)
         let unknown = MetricSelection(names: patch.metrics ?? []).unknown
         if !unknown.isEmpty {
-            text += ": unknown metric names, ignored by agents: " + unknown.map { "\"\($0)\"" }.joined(separator: ", ")
+            text += ": unknown metric names, ignored by agents: "
+                + SafeText.escaped(unknown.map { "\"\($0)\"" }.joined(separator: ", "), limit: 200)
         }
     } catch {
-        text += ": INVALID, agents ignore it and keep their last good value: \(error)"
+        text += ": INVALID, agents ignore it and keep their last good value: \(SafeText.escaped("\(error)"))"
     }
-    return text + "\n" + kv.valueString + (kv.valueString.hasSuffix("\n") ? "" : "\n")
+    // The stored text, line by line, with anything a terminal would act on escaped.
+    let lines = kv.valueString.split(separator: "\n", omittingEmptySubsequences: false).map { SafeText.escaped(String($0)) }
+    let value = lines.joined(separator: "\n")
+    return text + "\n" + value + (value.hasSuffix("\n") ? "" : "\n")
 }
 
 /// `monitorctl config get NODE|default`
@@ -109,7 +114,7 @@ struct ConfigSetCommand: CtlCommand {
             let merged = try ConfigValue.merge(existing: existing, fields: fields)
             if let current, let object = ConfigValue.object(current.value),
                ConfigValue.isSame(object, existing.merging(fields) { _, new in new }) {
-                session.output.line("\(key) unchanged: \(current.valueString)")
+                session.output.line("\(key) unchanged: \(SafeText.escaped(current.valueString))")
                 return CtlExitCode.success
             }
             session.beforeWrite?(attempt)

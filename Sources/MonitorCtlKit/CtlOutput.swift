@@ -1,6 +1,7 @@
 import Concurrency
 import Foundation
 import Glibc
+import SafeText
 
 /// Where monitorctl writes: standard output for results, standard error for
 /// errors and notes. Commands only see this protocol, so tests capture both.
@@ -13,7 +14,9 @@ public protocol CtlOutput: AnyObject {
 
 extension CtlOutput {
     func line(_ text: String) { write(text + "\n") }
-    func errorLine(_ text: String) { writeError(text + "\n") }
+    /// One line on stderr; control characters in it (an etcd message, a value
+    /// quoted in an error) are escaped, so it stays one line.
+    func errorLine(_ text: String) { writeError(SafeText.escaped(text) + "\n") }
 }
 
 /// The process's stdout and stderr, unbuffered (one write per call), so that

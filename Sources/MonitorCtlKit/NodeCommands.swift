@@ -1,8 +1,11 @@
 import ArgumentParser
 import EtcdClient
+import SafeText
 
 /// `monitorctl node forget NODE`: removes a node's registry entry, so a node
-/// retired for good stops showing as dead.
+/// retired for good stops showing as dead. `--key KEY` removes an entry by its
+/// exact key, for names no agent of ours writes (they break the node-name rule,
+/// so they cannot be typed as NODE).
 struct NodeForgetCommand: CtlCommand {
     static let configuration = CommandConfiguration(
         commandName: "forget",
@@ -10,43 +13,69 @@ struct NodeForgetCommand: CtlCommand {
         discussion: """
         Refused while the node's heartbeat is present (it is running) unless --force; \
         a running agent registers itself again at its next start. The node's config \
-        key is kept.
+        key is kept. For an entry whose name breaks the node-name rule, `monitorctl \
+        status` prints the command to use: --key with the key as shown there \
+        (\\n, \\x1b, \\u{202e} and \\\\ stand for the characters they escape).
         """)
 
     @OptionGroup var global: GlobalOptions
 
     @Argument(help: ArgumentHelp("The node name.", valueName: "node"))
-    var node: String
+    var node: String?
+
+    @Option(name: .long, help: ArgumentHelp("Remove this exact registry key instead (escaped as `status` shows it).",
+                                            valueName: "key"))
+    var key: String?
 
     @Flag(name: .long, help: "Remove the entry even though the node's heartbeat is present.")
     var force = false
 
     func validate() throws {
-        do { try CtlSession.checkTarget(node, allowDefault: false) } catch let error as CtlError {
-            throw ValidationError(error.message)
+        switch (node, key) {
+        case let (node?, nil):
+            do { try CtlSession.checkTarget(node, allowDefault: false) } catch let error as CtlError {
+                throw ValidationError(error.message)
+            }
+        case (nil, let key?):
+            guard SafeText.unescaped(key) != nil else {
+                throw ValidationError("--key \(SafeText.escaped(key, limit: 80)): a backslash starts no escape (\\\\, \\n, \\r, \\t, \\xHH, \\u{H...})")
+            }
+        default:
+            throw ValidationError("expected a node name or --key KEY (one of them)")
         }
     }
 
     func execute(_ session: CtlSession) throws -> Int32 {
         let layout = session.layout
-        let key = layout.registry(node)
+        let key: String, node: String
+        if let escaped = self.key {
+            key = SafeText.unescaped(escaped) ?? escaped
+            guard let name = layout.node(fromRegistryKey: key) else {
+                throw CtlError.usage("--key \(SafeText.escaped(escaped, limit: 80)) is not a registry key (\(layout.nodesPrefix)/NAME)")
+            }
+            node = name
+        } else {
+            node = self.node ?? ""
+            key = layout.registry(node)
+        }
+        let shown = StatusReport.shown(node)
         guard try session.get(key) != nil else {
-            throw CtlError.runtime("unknown node \"\(node)\": no registry entry at \(key)")
+            throw CtlError.runtime("unknown node \"\(shown)\": no registry entry at \(SafeText.escaped(key, limit: 120))")
         }
         let heartbeat = try session.get(layout.heartbeat(node))
         if heartbeat != nil && !force {
-            throw CtlError.runtime("node \(node) is alive (\(layout.heartbeat(node)) is present); "
+            throw CtlError.runtime("node \(shown) is alive (\(SafeText.escaped(layout.heartbeat(node), limit: 120)) is present); "
                                    + "stop its agent first, or use --force")
         }
-        let deleted = try session.etcd("deleting \(key)") { try $0.delete(key) }
+        let deleted = try session.etcd("deleting the registry entry") { try $0.delete(key) }
         if deleted == 0 {
             // Removed by someone else between our read and our delete: same outcome.
-            session.output.line("\(node): \(key) was already gone")
+            session.output.line("\(shown): \(SafeText.escaped(key, limit: 120)) was already gone")
         } else {
-            session.output.line("forgot \(node) (deleted \(key))")
+            session.output.line("forgot \(shown) (deleted \(SafeText.escaped(key, limit: 120)))")
         }
         if heartbeat != nil {
-            session.output.errorLine("monitorctl: note: \(node)'s heartbeat is still present; its agent registers again when it restarts")
+            session.output.errorLine("monitorctl: note: \(shown)'s heartbeat is still present; its agent registers again when it restarts")
         }
         return CtlExitCode.success
     }

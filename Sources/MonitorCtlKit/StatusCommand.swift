@@ -46,7 +46,7 @@ struct StatusCommand: CtlCommand {
             if view.nodes.isEmpty {
                 session.output.line("No nodes: nothing under \(layout.nodesPrefix) or \(layout.heartbeatPrefix).")
             } else {
-                session.output.write(StatusReport.table(view))
+                session.output.write(StatusReport.table(view, layout: layout))
             }
         }
         return view.needsAttention ? CtlExitCode.failure : CtlExitCode.success

@@ -1,5 +1,7 @@
 import FleetModel
 import JSONStream
+import MonitorSettings
+import SafeText
 
 /// Renders a `FleetView` for `monitorctl status`: the table for people, the JSON
 /// document for scripts. Pure: the same view gives the same text.
@@ -8,22 +10,49 @@ enum StatusReport {
 
     /// The table, then the summary line, then one note per node with a config
     /// error or an unreadable value.
-    static func table(_ view: FleetView) -> String {
+    static func table(_ view: FleetView, layout: KeyLayout) -> String {
         var table = TextTable(header: header)
         var notes: [String] = []
         for node in view.nodes {
             table.append(row(node, now: view.now))
-            if let error = node.configError { notes.append("\(node.name): config error: \(error)") }
-            if let error = node.valueError { notes.append("\(node.name): unreadable value: \(error)") }
+            let name = shown(node.name)
+            if let error = node.configError { notes.append("\(name): config error: \(SafeText.escaped(error, limit: noteLimit))") }
+            if let error = node.valueError { notes.append("\(name): unreadable value: \(SafeText.escaped(error, limit: noteLimit))") }
+            if !NodeName.isValid(node.name) {
+                notes.append("\(name): the name breaks the node-name rule (\(NodeName.expected)), no agent of ours wrote it; "
+                             + forgetHint(node, layout: layout))
+            }
         }
         var text = table.render() + "\n" + view.summary + "\n"
         for note in notes { text += note + "\n" }
         return text
     }
 
+    /// How to remove an entry with a name no one can type: the exact key, escaped
+    /// reversibly and quoted for a POSIX shell.
+    static func forgetHint(_ node: FleetView.Node, layout: KeyLayout) -> String {
+        guard node.isRegistered else { return "it has no registry entry (only a heartbeat, which ends with its lease)" }
+        let key = SafeText.escaped(layout.registry(node.name), reversible: true)
+        guard key.count <= 300 else { return "its key is too long to show here: take it from `monitorctl status -o json`" }
+        return "remove it with: monitorctl node forget --key '" + key.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+    }
+
+    /// The longest note shown; the whole text is in `-o json`.
+    static let noteLimit = 200
+
+    /// A node name as people see it: a valid one as is; one that breaks the
+    /// node-name rule escaped (spaces too, so it stays one cell), cut to a valid
+    /// name's length and marked "!" (the note below the table says how to remove it).
+    static func shown(_ name: String) -> String {
+        if NodeName.isValid(name) { return name }
+        let visible = SafeText.escaped(name).replacingOccurrences(of: " ", with: #"\x20"#)
+        guard visible.count > NodeName.maxLength else { return visible + "!" }
+        return String(visible.prefix(NodeName.maxLength - 1)) + "…!"
+    }
+
     static func row(_ node: FleetView.Node, now: Double) -> [String] {
         return [
-            node.name,
+            shown(node.name),
             node.state.rawValue + (node.configError != nil ? "*" : ""),
             HumanFormat.ago(node.since, now: now),
             HumanFormat.ago(node.lastSeen, now: now),

@@ -85,6 +85,6 @@ struct WatchCommand: CtlCommand {
         let changes = transitions.filter(\.event.isStateChange)
         guard !changes.isEmpty else { return }
         let stamp = HumanFormat.timestamp(session.now())
-        session.output.write(changes.map { "\(stamp) \($0.node) \($0.event.rawValue)\n" }.joined())
+        session.output.write(changes.map { "\(stamp) \(StatusReport.shown($0.node)) \($0.event.rawValue)\n" }.joined())
     }
 }

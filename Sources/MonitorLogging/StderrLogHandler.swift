@@ -1,6 +1,7 @@
 import Concurrency
 import Glibc
 import Logging
+import SafeText
 
 /// Plain one-line log records on standard error, for runs outside journald.
 ///
@@ -53,52 +54,50 @@ public struct StderrLogHandler: LogHandler {
     /// One record as one line, without the final newline:
     /// `[timestamp ]level: message[ key=value ...]`.
     ///
-    /// Pairs are sorted by key. CR and LF anywhere become `\r` and `\n` so a
-    /// record stays one line. A value that is empty or contains a space, tab,
-    /// `"` , `=` or line break is quoted, with `"` and `\` escaped inside.
+    /// Pairs are sorted by key. Control characters anywhere are escaped
+    /// (`SafeText`: `\n`, `\x1b`...) so a record stays one line and a terminal
+    /// shows it as written. A value that is empty or contains a space, `"`, `=` or
+    /// a control character is quoted, with `"` and `\` escaped inside; so is a
+    /// message with a `key=value`-like word in it.
     public static func format(timestamp: String?, level: Logger.Level, message: String, metadata: [String: String]) -> String {
         var line = ""
         if let timestamp {
             line += timestamp + " "
         }
-        line += level.rawValue + ": " + escapeLineBreaks(message)
+        line += level.rawValue + ": " + (looksLikeFields(message) ? quoted(message) : SafeText.escaped(message))
         for key in metadata.keys.sorted() {
-            line += " " + escapeLineBreaks(key) + "=" + quotedIfNeeded(metadata[key]!)
+            line += " " + SafeText.escaped(key) + "=" + quotedIfNeeded(metadata[key]!)
         }
         return line
     }
 
-    static func escapeLineBreaks(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) else { return text }
-        var escaped = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\n": escaped.append(contentsOf: #"\n"#.unicodeScalars)
-            case "\r": escaped.append(contentsOf: #"\r"#.unicodeScalars)
-            default: escaped.append(scalar)
-            }
+    /// Whether a message has a word like `event=DEAD` in it: shown bare, it would
+    /// read as one more field (a node named "x event=DEAD" must not forge one).
+    static func looksLikeFields(_ text: String) -> Bool {
+        text.split(separator: " ").contains { word in
+            guard let equals = word.firstIndex(of: "="), equals != word.startIndex else { return false }
+            return word[..<equals].allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
         }
-        return String(escaped)
     }
 
     static func quotedIfNeeded(_ value: String) -> String {
         let needsQuotes = value.isEmpty || value.unicodeScalars.contains { scalar in
-            scalar == " " || scalar == "\t" || scalar == "\"" || scalar == "=" || scalar == "\n" || scalar == "\r"
+            scalar == " " || scalar == "\"" || scalar == "=" || SafeText.needsEscape(scalar)
         }
-        guard needsQuotes else { return value }
-        var quoted = String.UnicodeScalarView()
-        quoted.append("\"")
-        for scalar in value.unicodeScalars {
+        return needsQuotes ? quoted(value) : value
+    }
+
+    /// `"text"`: `"` and `\` escaped with a backslash, then control characters.
+    static func quoted(_ text: String) -> String {
+        var inner = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
             switch scalar {
-            case "\"": quoted.append(contentsOf: #"\""#.unicodeScalars)
-            case "\\": quoted.append(contentsOf: #"\\"#.unicodeScalars)
-            case "\n": quoted.append(contentsOf: #"\n"#.unicodeScalars)
-            case "\r": quoted.append(contentsOf: #"\r"#.unicodeScalars)
-            default: quoted.append(scalar)
+            case "\"": inner.append(contentsOf: #"\""#.unicodeScalars)
+            case "\\": inner.append(contentsOf: #"\\"#.unicodeScalars)
+            default: inner.append(scalar)
             }
         }
-        quoted.append("\"")
-        return String(quoted)
+        return "\"" + SafeText.escaped(String(inner)) + "\""
     }
 
     // Serializes writers in this process: a pipe takes at most PIPE_BUF bytes

@@ -4,6 +4,7 @@ import EtcdTestSupport
 import FleetModel
 import Foundation
 @testable import MonitorCtlKit
+import SafeText
 import XCTest
 
 /// `monitorctl node forget` and `monitorctl watch` against a real etcd.
@@ -106,6 +107,61 @@ final class MonitorctlNodeWatchTests: CtlTestCase {
         XCTAssertEqual(result.code, 1)
         XCTAssertTrue(result.stderr.hasPrefix("monitorctl: watching \(fleet.layout.prefix)/: etcd unreachable at \(unreachable)"),
                       result.stderr)
+    }
+
+    /// Names and values written straight into etcd by someone else: no control
+    /// character reaches the terminal, no row is forged, the rule-breaking name is
+    /// marked, and the command the note prints removes it.
+    func testHostileNamesAreEscapedMarkedAndForgettable() throws {
+        let lease = try fleet.client.grantLease(ttl: 60)
+        let evil = "evil\nfake1   alive   1s ago\u{1b}]0;owned\u{7}\u{1b}[2J'q"
+        let record = NodeRecord(node: evil, hostname: "h\u{1b}[31m", version: "0.1.0", firstStart: now - 60, lastStart: now - 60)
+        try fleet.client.put(fleet.layout.registry(evil), value: record.encoded())
+        try fleet.heartbeat("ok1", agentHeartbeat("ok1", ts: now, configError: "bad\u{1b}[2J\u{9b}31m value\nforged note"), lease: lease.id)
+        try fleet.register("ok1", lastStart: now - 60)
+
+        let status = fleet.run(["status"], now: now)
+        let controls = status.stdout.unicodeScalars.filter { $0 != "\n" && SafeText.needsEscape($0) }
+        XCTAssertTrue(controls.isEmpty, "raw controls in: \(status.stdout.debugDescription)")
+        let rows = tableRows(status.stdout.components(separatedBy: "\n\n")[0])
+        XCTAssertEqual(rows.count, 3, "header, the evil node and ok1: nothing forged\n\(status.stdout)")
+        let escaped = #"evil\nfake1\x20\x20\x20alive\x20\x20\x201s\x20ago\x1b]0;owned\x07\x1b[2J'q"#
+        XCTAssertEqual(rows[1].first, String(escaped.prefix(63)) + "…!", "one cell, escaped, cut to 64, marked")
+        XCTAssertTrue(status.stdout.contains(#"ok1: config error: bad\x1b[2J\x9b31m value\nforged note"#), status.stdout)
+        let hint = try XCTUnwrap(status.stdout.split(separator: "\n").first { $0.contains("breaks the node-name rule") })
+        let quoted = try XCTUnwrap(hint.range(of: "node forget --key '")).upperBound
+        // The key as a shell would pass it: the note quotes ' as '\''.
+        let key = String(hint[quoted...].dropLast()).replacingOccurrences(of: #"'\''"#, with: "'")
+
+        let forgot = fleet.run(["node", "forget", "--key", key])
+        XCTAssertEqual(forgot.code, 0, forgot.stderr)
+        XCTAssertNil(try fleet.value(fleet.layout.registry(evil)))
+        XCTAssertFalse(forgot.stdout.unicodeScalars.contains { $0 != "\n" && SafeText.needsEscape($0) }, forgot.stdout)
+        XCTAssertEqual(fleet.run(["node", "forget", "--key", #"/x\q"#]).code, 2, "a bad escape is a usage error")
+        XCTAssertEqual(fleet.run(["node", "forget", "--key", "/elsewhere/x"]).code, 2, "only registry keys")
+        XCTAssertEqual(fleet.run(["node", "forget"]).code, 2, "a name or --key")
+    }
+
+    func testWatchLinesEscapeNames() throws {
+        let output = CapturedOutput()
+        // Unchecked: the watch thread alone uses the runner until the test stops it
+        // through its stop signal, which is Sendable.
+        nonisolated(unsafe) let runner = MonitorctlRunner(output: output, now: { 1_795_000_000 })
+        let finished = expectation(description: "watch returned")
+        let arguments = ["watch", "--config", fleet.configPath]
+        Thread.detachNewThread {
+            _ = runner.run(arguments)
+            finished.fulfill()
+        }
+        // Synced first, so the node arrives as an event.
+        let deadline = Date().addingTimeInterval(10)
+        while !output.stderr.contains("from revision") && Date() < deadline { usleep(20_000) }
+        let lease = try fleet.client.grantLease(ttl: 60)
+        try fleet.heartbeat("x\n2026-11-18T11:06:40Z ok DEAD\u{1b}[2J", agentHeartbeat("x", ts: now), lease: lease.id)
+        try waitFor(output, #"2026-11-18T11:06:40Z x\n2026-11-18T11:06:40Z\x20ok\x20DEAD\x1b[2J! ALIVE"#)
+        runner.stopSignal.stop()
+        wait(for: [finished], timeout: 5)
+        XCTAssertEqual(output.stdout.split(separator: "\n").count, 1, output.stdout)
     }
 
     private func waitFor(_ output: CapturedOutput, _ text: String, timeout: Double = 10) throws {

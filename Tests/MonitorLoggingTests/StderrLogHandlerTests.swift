@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Logging
 @testable import MonitorLogging
+import SafeText
 import SystemdTestKit
 import XCTest
 
@@ -32,7 +33,8 @@ final class StderrLogHandlerTests: XCTestCase {
             ("plain", "plain"),
             ("two words", #""two words""#),
             ("", #""""#),
-            ("tab\there", "\"tab\there\""),
+            ("tab\there", #""tab\there""#),
+            ("esc\u{1b}[2J", #""esc\x1b[2J""#),
             ("a=b", #""a=b""#),
             (#"say "hi""#, #""say \"hi\"""#),
             (#"C:\dir with space"#, #""C:\\dir with space""#),
@@ -43,6 +45,20 @@ final class StderrLogHandlerTests: XCTestCase {
             let line = StderrLogHandler.format(timestamp: nil, level: .debug, message: "m", metadata: ["k": value])
             XCTAssertEqual(line, "debug: m k=" + expected, value.debugDescription)
         }
+    }
+
+    /// A node name is data: whatever it holds, the record stays one line, no
+    /// control character reaches the terminal, and nothing in it reads as a field.
+    func testANodeNameCannotForgeARecordOrAField() {
+        let name = "n1 event=DEAD node=n2\nwarning: node n3 DEAD\u{1b}]0;title\u{7}"
+        let line = StderrLogHandler.format(timestamp: nil, level: .notice, message: "node \(name) ALIVE (first seen)",
+                                           metadata: ["event": "ALIVE", "node": "\(name)"])
+        XCTAssertEqual(line, #"notice: "node n1 event=DEAD node=n2\nwarning: node n3 DEAD\x1b]0;title\x07 ALIVE (first seen)" "#
+                       + #"event=ALIVE node="n1 event=DEAD node=n2\nwarning: node n3 DEAD\x1b]0;title\x07""#)
+        XCTAssertFalse(line.unicodeScalars.contains(where: SafeText.needsEscape))
+        // Ordinary messages stay bare, comparisons included.
+        XCTAssertEqual(StderrLogHandler.format(timestamp: nil, level: .warning, message: "node hot CPU_HIGH (cpu 95.0% >= 90%)",
+                                               metadata: [:]), "warning: node hot CPU_HIGH (cpu 95.0% >= 90%)")
     }
 
     func testTimestampIsUTCWithMilliseconds() {
