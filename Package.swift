@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "MonitorLogging", dependencies: [
             "CSystemd", "Concurrency", "SafeText", .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "MonitorSettings"),
+        .target(name: "MonitorSettings", dependencies: ["SafeText"]),
         .target(name: "FleetModel", dependencies: ["JSONStream"]),
         .target(name: "ProcFS"),
         // Layer 2

@@ -1,4 +1,5 @@
 import FleetModel
+import MonitorSettings
 import Foundation
 
 /// Pure helpers for config values (`{"interval": N, "metrics": [...]}`): command-line
@@ -26,7 +27,7 @@ enum ConfigValue {
             guard fields[name] == nil else { throw CtlError.usage("\(name) given twice") }
             switch name {
             case "interval":
-                guard let seconds = Double(text), seconds.isFinite, AgentConfig.intervalRange.contains(seconds) else {
+                guard let seconds = DecimalNumber.parse(text), AgentConfig.intervalRange.contains(seconds) else {
                     throw CtlError.usage("interval=\(text): expected a number of seconds from 1 to 86400")
                 }
                 fields[name] = jsonNumber(seconds)

@@ -35,7 +35,7 @@ struct GlobalOptions: ParsableArguments {
         valueName: "path"))
     var config: String?
 
-    @Option(name: .long, help: ArgumentHelp("etcd client URLs, overriding [Etcd] Endpoints.",
+    @Option(name: .long, help: ArgumentHelp("etcd client URLs, overriding [Etcd] Endpoints (no port: 2379).",
                                             valueName: "url[,url...]"))
     var endpoints: String?
 }

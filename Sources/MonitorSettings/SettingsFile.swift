@@ -42,15 +42,32 @@ extension Settings {
 /// The filesystem side of loading settings, in POSIX calls so that errors can say
 /// exactly why a file could not be read.
 enum SettingsFile {
-    /// The file's text, or nil if it does not exist.
+    /// Settings files are a few hundred bytes; anything this large is a mistake
+    /// (or /dev/zero) and is refused before it is read.
+    static let maxSize = 1 << 20
+
+    /// The file's text, or nil if it does not exist. Only a regular file of at
+    /// most `maxSize` bytes is read: a FIFO, a device or a directory is refused at
+    /// once (opened non-blocking, so a FIFO without a writer cannot hang start-up).
     static func readText(_ path: String) throws -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 {
             let error = errno
             if error == ENOENT { return nil }
             throw SettingsError(file: path, line: nil, message: "cannot open: \(describe(error))")
         }
         defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else {
+            throw SettingsError(file: path, line: nil, message: "cannot read: \(describe(errno))")
+        }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw SettingsError(file: path, line: nil, message: "not a regular file (\(kind(status.st_mode))); expected a settings file")
+        }
+        guard status.st_size <= maxSize else {
+            throw SettingsError(file: path, line: nil,
+                                message: "\(status.st_size) bytes; a settings file is at most \(maxSize / 1024) KiB")
+        }
 
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
@@ -63,6 +80,10 @@ enum SettingsFile {
             }
             if count == 0 { break }
             bytes.append(contentsOf: buffer[..<count])
+            // It grew while being read.
+            guard bytes.count <= maxSize else {
+                throw SettingsError(file: path, line: nil, message: "more than \(maxSize / 1024) KiB; a settings file is at most that")
+            }
         }
         return try decode(bytes, file: path)
     }
@@ -107,6 +128,18 @@ enum SettingsFile {
         return names
             .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
             .map { directory + "/" + $0 }
+    }
+
+    /// "a directory", "a FIFO", ... for a refusal message.
+    static func kind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: return "a directory"
+        case S_IFIFO: return "a FIFO"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        default: return "not a plain file"
+        }
     }
 
     static func describe(_ error: Int32) -> String {

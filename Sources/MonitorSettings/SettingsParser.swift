@@ -1,3 +1,5 @@
+import SafeText
+
 /// The systemd-style INI syntax of monitor.conf, applied to `Settings` through the key
 /// table. Pure: text in, settings or the first error out.
 ///
@@ -68,9 +70,22 @@ enum SettingsParser {
         return whole[first...last]
     }
 
-    /// In double quotes, with quotes, backslashes and control characters escaped, so an
-    /// error stays one readable line whatever the file contains.
+    /// The most of an offending text an error quotes: a 1 MB line must not
+    /// become a 1 MB message.
+    static let quoteLimit = 80
+
+    /// In double quotes, with quotes and backslashes escaped, control characters
+    /// made visible (`SafeText`) and at most `quoteLimit` characters, so an error
+    /// stays one short readable line whatever the file contains.
     static func quoted<S: StringProtocol>(_ text: S) -> String {
-        String(text).debugDescription
+        var inner = ""
+        for character in text {
+            switch character {
+            case "\"": inner += #"\""#
+            case "\\": inner += #"\\"#
+            default: inner.append(character)
+            }
+        }
+        return "\"" + SafeText.escaped(inner, limit: quoteLimit) + "\""
     }
 }

@@ -26,13 +26,7 @@ extension SettingsValue where Value == Double {
     static func number(_ range: ClosedRange<Double>, _ noun: String) -> SettingsValue<Double> {
         SettingsValue(
             expected: "\(noun) from \(format(range.lowerBound)) to \(format(range.upperBound))",
-            parse: { text in
-                let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-                guard parts.allSatisfy({ $0.isEmpty || isDigits($0) }),
-                      parts.contains(where: { !$0.isEmpty }),
-                      let number = Double(text), range.contains(number) else { return nil }
-                return number
-            })
+            parse: { text in DecimalNumber.parse(text).flatMap { range.contains($0) ? $0 : nil } })
     }
 
     private static func format(_ bound: Double) -> String {
@@ -70,8 +64,8 @@ extension SettingsValue where Value == String {
     /// the name is safe as one etcd key component.
     static var nodeName: SettingsValue<String> {
         SettingsValue(
-            expected: NodeName.expected + " (or nothing for the host name)",
-            parse: { text in text.isEmpty || NodeName.isValid(text) ? text : nil })
+            expected: NodeName.expected + ", not \"default\" (the fleet-wide config key), or nothing for the host name",
+            parse: { text in text.isEmpty || (NodeName.isValid(text) && !NodeName.reserved.contains(text)) ? text : nil })
     }
 }
 
@@ -80,7 +74,7 @@ extension SettingsValue where Value == [String] {
     static var endpointList: SettingsValue<[String]> {
         SettingsValue(
             expected: "a comma-separated list of http:// or https:// URLs with a host, "
-                + "an optional port and no path",
+                + "an optional port (2379, etcd's client port, when none) and no path",
             parse: { text in
                 var endpoints: [String] = []
                 for item in text.split(separator: ",", omittingEmptySubsequences: false) {
@@ -91,7 +85,12 @@ extension SettingsValue where Value == [String] {
             })
     }
 
-    /// "scheme://host[:port][/]" with scheme lower-cased and the slash dropped, or nil.
+    /// The client port etcd listens on unless told otherwise: what an endpoint
+    /// without a port means (never http's 80).
+    static let defaultEtcdPort = 2379
+
+    /// "scheme://host[:port][/]" with scheme lower-cased, the slash dropped and
+    /// `:2379` added when there is no port, or nil.
     /// The host is a name, an IPv4 address or a bracketed IPv6 address; user info,
     /// paths, queries and fragments are refused because the client appends /v3/... itself.
     private static func endpoint(_ text: Substring) -> String? {
@@ -128,7 +127,18 @@ extension SettingsValue where Value == [String] {
             guard isDigits(port), port.count <= 5, let number = Int(port), (1...65535).contains(number)
             else { return nil }
         }
-        return "\(scheme)://\(authority)"
+        return "\(scheme)://\(authority)" + (port == nil ? ":\(defaultEtcdPort)" : "")
+    }
+}
+
+/// The one rule for numbers people type (settings, `monitorctl config set`):
+/// decimal digits with an optional fraction ("0.5", ".5", "60"). No sign, exponent,
+/// hexadecimal ("0x10", which `Double(_:)` reads as 16), "inf" or "nan".
+public enum DecimalNumber {
+    public static func parse<S: StringProtocol>(_ text: S) -> Double? {
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.allSatisfy({ $0.isEmpty || isDigits($0) }), parts.contains(where: { !$0.isEmpty }) else { return nil }
+        return Double(String(text))
     }
 }
 
@@ -143,6 +153,10 @@ public enum NodeName {
     public static func isAllowed(_ scalar: Unicode.Scalar) -> Bool {
         isAlphanumeric(scalar) || "._-".unicodeScalars.contains(scalar)
     }
+
+    /// Names with a meaning of their own under the prefix: `<prefix>/config/default`
+    /// is the fleet-wide config, so no node may be called that.
+    public static let reserved: Set<String> = ["default"]
 
     public static func isValid(_ name: String) -> Bool {
         (1...maxLength).contains(name.unicodeScalars.count) && name.unicodeScalars.allSatisfy(isAllowed)

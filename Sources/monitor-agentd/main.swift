@@ -15,7 +15,8 @@ struct AgentCommand: ParsableCommand {
         discussion: """
         Settings come from /etc/monitor/monitor.conf and /etc/monitor/monitor.conf.d/*.conf \
         ([Etcd] and [Agent] sections). Exit code 78 means a settings error. SIGHUP re-reads \
-        the settings; SIGTERM stops cleanly (the server reports the node LEFT).
+        the settings; SIGTERM stops cleanly (the server reports the node LEFT). An [Etcd] \
+        endpoint without a port means etcd's client port, 2379.
         """,
         version: MonitorVersion.string)
 

@@ -15,7 +15,7 @@ struct ServerCommand: ParsableCommand {
         discussion: """
         Settings come from /etc/monitor/monitor.conf and /etc/monitor/monitor.conf.d/*.conf \
         ([Etcd] and [Server] sections). Exit code 78 means a settings error. SIGHUP re-reads \
-        the settings.
+        the settings. An [Etcd] endpoint without a port means etcd's client port, 2379.
         """,
         version: MonitorVersion.string)
 

@@ -84,6 +84,22 @@ final class SystemdProtocolTests: DaemonTestCase {
         let missing = try DaemonProcess("monitor-agentd", arguments: ["--config", dir + "/absent.conf"])
         XCTAssertEqual(missing.waitExit(timeout: 5), 78)
         XCTAssertTrue(missing.output.contains(dir + "/absent.conf"))
+
+        // Not a settings file at all: refused at once, never read (was: /dev/zero grew
+        // to 1.25 GB, a FIFO blocked silently, a 1 MB line became a 1 MB message).
+        let fifo = dir + "/fifo.conf"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let longLine = dir + "/long.conf"
+        try ("[Agent]\nNodeName=" + String(repeating: "x", count: 1_000_000) + "\n").write(toFile: longLine, atomically: true, encoding: .utf8)
+        for (path, expected) in [("/dev/zero", "/dev/zero: not a regular file (a character device)"),
+                                 (fifo, fifo + ": not a regular file (a FIFO)"),
+                                 (longLine, longLine + ":2: NodeName=\"" + String(repeating: "x", count: 79) + "…\": expected")] {
+            let p = try DaemonProcess("monitor-agentd", arguments: ["--config", path])
+            XCTAssertEqual(p.waitExit(timeout: 5), 78, path)
+            Thread.sleep(forTimeInterval: 0.05)
+            XCTAssertTrue(p.output.contains(expected), p.output)
+            XCTAssertLessThan(p.output.utf8.count, 400, "a short message")
+        }
     }
 
     func testHelpAndVersionOnEveryExecutable() throws {

@@ -51,6 +51,9 @@ final class MonitorctlConfigTests: CtlTestCase {
             (["interval=0"], "interval=0: expected a number of seconds from 1 to 86400"),
             (["interval=10s"], "interval=10s: expected a number of seconds from 1 to 86400"),
             (["interval=nan"], "interval=nan: expected a number of seconds from 1 to 86400"),
+            (["interval=0x10"], "interval=0x10: expected a number of seconds from 1 to 86400"),
+            (["interval=1e1"], "interval=1e1: expected a number of seconds from 1 to 86400"),
+            (["interval=+5"], "interval=+5: expected a number of seconds from 1 to 86400"),
             (["metrics=cpu,gpu,disk"], "unknown metric \"gpu\"; known names: cpu, memory, disk read, disk write, "
                 + "net in, net out (shorthands: disk, net)"),
             (["color=red"], "unknown field \"color\": expected interval=SECONDS (1 to 86400) or metrics=NAME[,NAME...]"),

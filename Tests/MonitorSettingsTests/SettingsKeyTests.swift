@@ -52,10 +52,12 @@ final class SettingsKeyTests: XCTestCase {
     func testValidValues() throws {
         let cases: [(section: String, line: String, expected: Settings, at: UInt)] = [
             ("Etcd", "Endpoints=http://10.0.0.1:2379", settings { $0.etcd.endpoints = ["http://10.0.0.1:2379"] }, #line),
-            ("Etcd", "Endpoints=https://etcd.example.com", settings { $0.etcd.endpoints = ["https://etcd.example.com"] }, #line),
+            // No port: etcd's client port, never http's 80.
+            ("Etcd", "Endpoints=https://etcd.example.com", settings { $0.etcd.endpoints = ["https://etcd.example.com:2379"] }, #line),
+            ("Etcd", "Endpoints=http://127.0.0.1/", settings { $0.etcd.endpoints = ["http://127.0.0.1:2379"] }, #line),
             ("Etcd", "Endpoints=http://a:1/, HTTPS://b_2.x:65535 ,http://[::1]:2379",
              settings { $0.etcd.endpoints = ["http://a:1", "https://b_2.x:65535", "http://[::1]:2379"] }, #line),
-            ("Etcd", "Endpoints=http://[fe80::1]", settings { $0.etcd.endpoints = ["http://[fe80::1]"] }, #line),
+            ("Etcd", "Endpoints=http://[fe80::1]", settings { $0.etcd.endpoints = ["http://[fe80::1]:2379"] }, #line),
             ("Etcd", "KeyPrefix=/fleet", settings { $0.etcd.keyPrefix = "/fleet" }, #line),
             ("Etcd", "KeyPrefix=/a/b//", settings { $0.etcd.keyPrefix = "/a/b" }, #line),
             ("Etcd", "RequestTimeoutSec=0.1", settings { $0.etcd.requestTimeoutSec = 0.1 }, #line),
@@ -88,10 +90,11 @@ final class SettingsKeyTests: XCTestCase {
 
     func testInvalidValuesNameFileLineAndExpectation() {
         let endpoints = "expected a comma-separated list of http:// or https:// URLs with a host, "
-            + "an optional port and no path"
+            + "an optional port (2379, etcd's client port, when none) and no path"
         let prefix = "expected a key prefix starting with \"/\", without whitespace, other than \"/\" alone"
         let timeout = "expected a number of seconds from 0.1 to 60"
-        let nodeName = "expected 1 to 64 characters of A-Z a-z 0-9 . _ - (or nothing for the host name)"
+        let nodeName = "expected 1 to 64 characters of A-Z a-z 0-9 . _ -, not \"default\" (the fleet-wide config key), "
+            + "or nothing for the host name"
         let ttl = "expected a whole number of seconds from 2 to 3600"
         let percent = "expected a percentage from 1 to 100"
         let interval = "expected a whole number of seconds from 0 to 86400 (0 disables the summary)"
@@ -133,6 +136,10 @@ final class SettingsKeyTests: XCTestCase {
             ("Etcd", "RequestTimeoutSec=2s", "RequestTimeoutSec=\"2s\": \(timeout)", #line),
             ("Agent", "NodeName=" + String(repeating: "n", count: 65),
              "NodeName=\"\(String(repeating: "n", count: 65))\": \(nodeName)", #line),
+            ("Agent", "NodeName=default", "NodeName=\"default\": \(nodeName)", #line),
+            // A long offending value is quoted in part only.
+            ("Agent", "NodeName=" + String(repeating: "n", count: 5000),
+             "NodeName=\"\(String(repeating: "n", count: 79))…\": \(nodeName)", #line),
             ("Agent", "NodeName=node/1", "NodeName=\"node/1\": \(nodeName)", #line),
             ("Agent", "NodeName=my node", "NodeName=\"my node\": \(nodeName)", #line),
             ("Agent", "NodeName=nœud", "NodeName=\"nœud\": \(nodeName)", #line),

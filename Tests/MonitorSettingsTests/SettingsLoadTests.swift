@@ -104,7 +104,29 @@ final class SettingsLoadTests: XCTestCase {
     func testMainPathThatIsADirectoryIsAnError() throws {
         try FileManager.default.createDirectory(atPath: mainPath, withIntermediateDirectories: true)
         XCTAssertEqual(loadError(required: false),
-                       SettingsError(file: mainPath, line: nil, message: "cannot read: Is a directory"))
+                       SettingsError(file: mainPath, line: nil, message: "not a regular file (a directory); expected a settings file"))
+    }
+
+    /// A FIFO, a device or a huge file is refused at once: nothing blocks, nothing
+    /// is read into memory.
+    func testOnlyRegularFilesOfAtMostOneMebibyteAreRead() throws {
+        let fifo = directory + "/fifo.conf"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let started = Date()
+        XCTAssertThrowsError(try Settings.load(path: fifo, required: true)) {
+            XCTAssertEqual($0 as? SettingsError, SettingsError(file: fifo, line: nil, message: "not a regular file (a FIFO); expected a settings file"))
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "a FIFO without a writer does not block")
+        XCTAssertThrowsError(try Settings.load(path: "/dev/zero", required: true)) {
+            XCTAssertEqual($0 as? SettingsError, SettingsError(file: "/dev/zero", line: nil,
+                                                               message: "not a regular file (a character device); expected a settings file"))
+        }
+        let huge = directory + "/huge.conf"
+        XCTAssertTrue(FileManager.default.createFile(atPath: huge, contents: Data(count: (1 << 20) + 1)))
+        XCTAssertThrowsError(try Settings.load(path: huge, required: true)) {
+            XCTAssertEqual($0 as? SettingsError, SettingsError(file: huge, line: nil,
+                                                               message: "1048577 bytes; a settings file is at most 1024 KiB"))
+        }
     }
 
     func testDropInPathThatIsAFileIsAnError() throws {

@@ -144,7 +144,7 @@ final class SettingsParserTests: XCTestCase {
 
     func testControlCharactersAreEscapedSoTheErrorIsOneLine() {
         assertError("[Log]\nLevel=in\u{1B}fo\n", line: 2,
-                    "Level=\"in\\u{1B}fo\": expected one of: trace, debug, info, notice, warning, error, critical")
+                    "Level=\"in\\x1bfo\": expected one of: trace, debug, info, notice, warning, error, critical")
         assertError("[Log]\nLev\"el=1\n", line: 2,
                     "unknown key \"Lev\\\"el\" in [Log]; expected one of: Level")
     }
