@@ -57,6 +57,10 @@ public struct AgentConfigPatch: Equatable, Sendable {
     /// Parses a config value. Errors say what was expected, e.g.
     /// `"interval": expected a number of seconds from 1 to 86400, got "10s"`.
     public static func parse(_ bytes: [UInt8]) throws -> AgentConfigPatch {
+        guard bytes.count <= maxValueSize else {
+            throw AgentConfigError(message: "value of \(bytes.count) bytes exceeds \(maxValueSize / 1024) KiB "
+                                   + "(a config is a few dozen bytes, like {\"interval\": 10, \"metrics\": [\"cpu\"]})")
+        }
         let fields: Fields
         do {
             fields = try JSONCoding.decode(Fields.self, from: bytes)
@@ -77,10 +81,23 @@ public struct AgentConfigPatch: Equatable, Sendable {
             guard case let .strings(list) = raw else {
                 throw AgentConfigError(message: "\"metrics\": expected a list of metric names like [\"cpu\", \"memory\"], got \(Self.describe(raw))")
             }
-            patch.metrics = list
+            // Duplicates folded (first-seen order), so work per round is bounded by
+            // the distinct names, and those by `maxMetricNames`.
+            var seen = Set<String>()
+            let distinct = list.filter { seen.insert($0).inserted }
+            guard distinct.count <= maxMetricNames else {
+                throw AgentConfigError(message: "\"metrics\": \(distinct.count) distinct names, at most \(maxMetricNames) "
+                                       + "(known: \(MetricName.allCases.map(\.rawValue).joined(separator: ", ")), disk, net)")
+            }
+            patch.metrics = distinct
         }
         return patch
     }
+
+    /// The largest config value read; anything larger is refused unread.
+    public static let maxValueSize = 64 * 1024
+    /// Distinct metric names a config may list (there are six, and two shorthands).
+    public static let maxMetricNames = 64
 
     /// The JSON this patch stands for (only the fields it sets).
     public func encoded() -> [UInt8] {

@@ -122,9 +122,12 @@ public struct FleetView: Equatable, Sendable {
             self.defaultInterval = defaultInterval
         }
 
-        /// Seconds without a new round after which a node is stale.
+        /// Seconds without a new round after which a node is stale. An interval no
+        /// agent can have (outside 1 to 86400 s: a forged or broken value) counts as
+        /// the default, so a heartbeat claiming 0.001 s cannot flap the node
+        /// STALE/ALIVE on every put, nor one claiming a year hide a hang.
         public func staleAfter(interval: Double?) -> Double {
-            Double(staleAfterRounds) * (interval.flatMap { $0 > 0 ? $0 : nil } ?? defaultInterval)
+            Double(staleAfterRounds) * (interval.flatMap { AgentConfig.intervalRange.contains($0) ? $0 : nil } ?? defaultInterval)
         }
     }
 
@@ -198,6 +201,11 @@ public struct FleetView: Equatable, Sendable {
         let beat = heartbeat.heartbeat
         if let beat {
             node.interval = beat.interval
+            if let interval = beat.interval, !AgentConfig.intervalRange.contains(interval) {
+                let problem = "heartbeat: interval \(interval) s is outside 1 to 86400; judged by the default "
+                    + Interval.text(rules.defaultInterval)
+                node.valueError = node.valueError.map { $0 + "; " + problem } ?? problem
+            }
             node.metrics = beat.metrics ?? [:]
             node.memoryTotalBytes = beat.memoryTotalBytes
             node.memoryAvailableBytes = beat.memoryAvailableBytes

@@ -14,16 +14,26 @@ public struct MetricSelection: Equatable, Sendable {
     public init(names: [String]) {
         var metrics = Set<MetricName>()
         var unknown: [String] = []
+        // Linear in the list: a set remembers which unknown names were seen.
+        var seen = Set<String>()
         for raw in names {
             let name = raw.trimmingWhitespace()
             if let expanded = MetricName.expanding(name) {
                 metrics.formUnion(expanded)
-            } else if !unknown.contains(name) {
+            } else if seen.insert(name).inserted {
                 unknown.append(name)
             }
         }
         self.metrics = metrics
         self.unknown = unknown
+    }
+
+    /// "\"a\", \"b\" and 12 more": at most `limit` unknown names, each cut to 40
+    /// characters, for a log line that stays short whatever the config holds.
+    public func unknownList(limit: Int = 5) -> String {
+        let shown = unknown.prefix(limit).map { name in "\"" + (name.count > 40 ? name.prefix(39) + "…" : name) + "\"" }
+        let rest = unknown.count - shown.count
+        return shown.joined(separator: ", ") + (rest > 0 ? " and \(rest) more" : "")
     }
 
     /// The selected metrics in publishing order.

@@ -235,7 +235,7 @@ public struct AgentState: Sendable {
         var effects: [AgentEffect] = []
         let newSelection = MetricSelection(names: config.metrics)
         if !newSelection.unknown.isEmpty && newSelection.unknown != warnedUnknown {
-            effects.append(.log(AgentLogLine(.warning, "unknown metric names \(newSelection.unknown) in config, ignoring them; known: \(MetricName.allCases.map(\.rawValue))",
+            effects.append(.log(AgentLogLine(.warning, "unknown metric names \(newSelection.unknownList()) in config, ignoring them; known: \(MetricName.allCases.map(\.rawValue))",
                                              ["event": "CONFIG_UNKNOWN_METRIC"])))
         }
         warnedUnknown = newSelection.unknown

@@ -1,4 +1,5 @@
 import FleetModel
+import Foundation
 import XCTest
 
 /// What a config value may be: the validation table of the lab's
@@ -30,5 +31,26 @@ final class AgentConfigPatchTests: XCTestCase {
                 XCTAssertEqual("\(error)", expected, input)
             }
         }
+    }
+
+    /// Bounded work whatever the value: a size limit before any parsing, duplicate
+    /// names folded, at most 64 distinct names; checking 100,000 names is linear.
+    func testHostileValuesAreRefusedCheaply() throws {
+        let names = (0..<100_000).map { "\"m\($0)\"" }.joined(separator: ",")
+        let huge = Array("{\"metrics\": [\(names)]}".utf8)
+        let start = Date()
+        XCTAssertThrowsError(try AgentConfigPatch.parse(huge)) {
+            XCTAssertEqual("\($0)", "value of \(huge.count) bytes exceeds 64 KiB (a config is a few dozen bytes, like {\"interval\": 10, \"metrics\": [\"cpu\"]})")
+        }
+        let many = Array(("{\"metrics\": [" + (0..<65).map { "\"m\($0)\"" }.joined(separator: ",") + "]}").utf8)
+        XCTAssertThrowsError(try AgentConfigPatch.parse(many)) {
+            XCTAssertTrue("\($0)".hasPrefix("\"metrics\": 65 distinct names, at most 64 (known: cpu, memory,"), "\($0)")
+        }
+        let repeated = Array(("{\"metrics\": [" + Array(repeating: "\"cpu\", \"memory\"", count: 2000).joined(separator: ",") + "]}").utf8)
+        XCTAssertEqual(try AgentConfigPatch.parse(repeated).metrics, ["cpu", "memory"], "duplicates folded")
+        let selection = MetricSelection(names: (0..<100_000).map { "m\($0 % 50_000)" })
+        XCTAssertEqual(selection.unknown.count, 50_000)
+        XCTAssertEqual(selection.unknownList(), #""m0", "m1", "m2", "m3", "m4" and 49995 more"#)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10, "linear: well under a second in practice")
     }
 }

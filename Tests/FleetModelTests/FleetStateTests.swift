@@ -46,6 +46,25 @@ final class FleetStateTests: XCTestCase {
         XCTAssertEqual(crash.first?.detail, "lease expired")
     }
 
+    /// A heartbeat claiming an interval no agent can have is flagged, and judged by
+    /// the default interval: 50 puts claiming 0.001 s gave 50 STALE and 50 ALIVE.
+    func testAnImplausibleIntervalNeverDrivesTransitions() {
+        var transitions: [String] = []
+        for i in 0..<50 {
+            let now = 100 + Double(i) * 0.5
+            transitions += names(fleet.apply(changes: [hb("a", interval: 0.001)], now: now))
+            transitions += names(fleet.tick(now: now + 0.25))
+        }
+        XCTAssertEqual(transitions, ["a ALIVE"])
+        // The same round re-put (same ts): stale 3 default rounds after it was first seen.
+        XCTAssertEqual(fleet.nextDeadline() ?? 0, 100 + 30, accuracy: 0.01, "3 rounds of the default 10 s")
+        XCTAssertEqual(fleet.node(named: "a", now: 125)?.valueError,
+                       "heartbeat: interval 0.001 s is outside 1 to 86400; judged by the default 10s")
+        var other = FleetState(layout: layout)
+        _ = other.apply(changes: [hb("b", interval: 1e9)], now: 100)
+        XCTAssertEqual(other.nextDeadline() ?? 0, 130, accuracy: 0.01, "a year-long interval cannot hide a hang")
+    }
+
     func testStaleAfterThreeRoundsThenAliveAgainAndDeadlinesAreExact() {
         _ = fleet.apply(changes: [hb("a", interval: 2)], now: 100)
         XCTAssertEqual(fleet.nextDeadline() ?? 0, 106, accuracy: 0.01)

@@ -81,6 +81,31 @@ final class AgentServerTests: DaemonTestCase {
         XCTAssertLessThanOrEqual(rounds, 4, "still one put per round")
     }
 
+    /// A config value of 100,000 metric names (989 KB; etcd takes it) once cost 31 s
+    /// per round and a watchdog kill loop: now it is refused unread, rounds keep
+    /// their rhythm, the log line stays short and SIGTERM is honoured at once.
+    func testAHugeConfigValueIsRefusedCheaply() throws {
+        let agent = try startAgent(node: "n9")
+        try agent.waitForLine("registered as node n9")
+        try client.put("\(prefix)/config/n9", #"{"interval": 1}"#)
+        try agent.waitForLine("interval 10s -> 1s")
+        let names = (0..<100_000).map { "\"m\($0)\"" }.joined(separator: ",")
+        let t0 = Date()
+        try client.put("\(prefix)/config/n9", "{\"metrics\": [\(names)]}")
+        try agent.waitForLine("config rejected", after: t0, timeout: 3)
+        let seq0 = try Heartbeat.parse(try XCTUnwrap(try heartbeat("n9")).value).seq ?? 0
+        try eventually("two more rounds at 1 s", timeout: 4) {
+            (try Heartbeat.parse(try XCTUnwrap(try heartbeat("n9")).value).seq ?? 0) >= seq0 + 2
+        }
+        let rejected = try XCTUnwrap(agent.output.split(separator: "\n").first { $0.contains("config rejected") })
+        XCTAssertTrue(rejected.contains("exceeds 64 KiB"), String(rejected))
+        XCTAssertLessThan(rejected.utf8.count, 600, "one short line: \(rejected)")
+        let stop = Date()
+        agent.signal(SIGTERM)
+        XCTAssertEqual(agent.waitExit(timeout: 5), 0)
+        XCTAssertLessThan(Date().timeIntervalSince(stop), 1.0, "SIGTERM honoured at once")
+    }
+
     func testMalformedConfigKeepsTheLastGoodOneAndIsReported() throws {
         let agent = try startAgent(node: "n5")
         try agent.waitForLine("registered as node n5")

@@ -72,6 +72,23 @@ final class FleetViewIntegrationTests: DaemonTestCase {
         XCTAssertEqual(server.output.components(separatedBy: "CPU_OK (").count - 1, 1)
     }
 
+    /// 50 puts claiming a 1 ms interval once gave 50 STALE and 50 ALIVE lines: the
+    /// value is flagged and judged by the default interval instead.
+    func testAHeartbeatClaimingAOneMillisecondIntervalDoesNotFlap() throws {
+        let server = try startServer()
+        let lease = try client.grantLease(ttl: 10)
+        for i in 0..<50 {
+            try client.put("\(prefix)/heartbeat/fast", value: Heartbeat(ts: Date().timeIntervalSince1970, hostname: "fast",
+                                                                        interval: 0.001, seq: Int64(i)).encoded(), lease: lease.id)
+            usleep(20_000)
+        }
+        try server.waitForLine("node fast ALIVE")
+        try server.waitForLine("interval 0.001 s is outside 1 to 86400")
+        Thread.sleep(forTimeInterval: 0.5)
+        XCTAssertEqual(server.output.components(separatedBy: "node fast ").count - 1, 1, "one ALIVE line, nothing else:\n\(server.output)")
+        XCTAssertFalse(server.output.contains("STALE"), server.output)
+    }
+
     func testDefaultConfigAppliesToNodesWithoutTheirOwnKeyAndNodeKeysOverrideFieldByField() throws {
         try client.put("\(prefix)/config/default", #"{"interval": 3, "metrics": ["cpu"]}"#)
         let agent = try startAgent(node: "d1")
