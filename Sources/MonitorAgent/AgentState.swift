@@ -75,6 +75,14 @@ public struct AgentState: Sendable {
     /// Consecutive failed rounds of each collector failing now.
     private var failing: [MetricName: Int] = [:]
     private var lastRound: MonotonicInstant?
+    /// Config storms (hundreds of changes per second) coalesce: within one round,
+    /// the first `configLinesPerRound` changes are logged and one extra heartbeat
+    /// put shows a change at once; later ones are applied (the latest value wins)
+    /// and counted, and the round's own put publishes them.
+    private var configLinesThisRound = 0
+    private var coalescedChanges = 0
+    private var extraPutThisRound = false
+    static let configLinesPerRound = 3
 
     /// The first round comes this soon after start, whatever the interval, so the
     /// view has figures at once (the collector's baseline gives it rates).
@@ -181,8 +189,20 @@ public struct AgentState: Sendable {
     }
 
     /// One value of a config key (nil: absent or deleted), applied to the merge.
+    /// Changes beyond the first few of a round are applied silently and counted
+    /// (see `configLinesPerRound`).
     private mutating func configValue(_ source: ConfigSource, key: String, value: [UInt8]?, revision: Int64,
                                       initial: Bool, now: MonotonicInstant) -> [AgentEffect] {
+        let effects = configValueEffects(source, key: key, value: value, revision: revision, initial: initial, now: now)
+        guard !initial else { return effects }
+        configLinesThisRound += 1
+        guard configLinesThisRound > Self.configLinesPerRound else { return effects }
+        coalescedChanges += 1
+        return effects.filter { if case .log = $0 { return false } else { return true } }
+    }
+
+    private mutating func configValueEffects(_ source: ConfigSource, key: String, value: [UInt8]?, revision: Int64,
+                                             initial: Bool, now: MonotonicInstant) -> [AgentEffect] {
         var effects: [AgentEffect] = []
         let old = config
         guard let value else {
@@ -230,7 +250,7 @@ public struct AgentState: Sendable {
     /// rejection at once (an extra put per change, not per round).
     private mutating func configApplied(from old: AgentConfig, now: MonotonicInstant) -> [AgentEffect] {
         guard config != old else {
-            return configError != publishedConfigError ? [.putHeartbeat] : []
+            return configError != publishedConfigError ? extraPut() : []
         }
         var effects: [AgentEffect] = []
         let newSelection = MetricSelection(names: config.metrics)
@@ -244,8 +264,15 @@ public struct AgentState: Sendable {
         // The next round keeps its place in the old rhythm, moved to the new
         // interval; before the first round it stays at its start-up time.
         if let lastRound { nextRound = max(now, lastRound + config.interval) }
-        effects.append(.putHeartbeat)
-        return effects
+        return effects + extraPut()
+    }
+
+    /// A put outside the rounds, to show a config change at once: one per round at
+    /// most; later changes ride on the round's own put.
+    private mutating func extraPut() -> [AgentEffect] {
+        guard !extraPutThisRound else { return [] }
+        extraPutThisRound = true
+        return [.putHeartbeat]
     }
 
     // MARK: Rounds
@@ -255,7 +282,17 @@ public struct AgentState: Sendable {
         guard now >= nextRound else { return [] }
         lastRound = now
         nextRound = now + config.interval
-        return [.collect]
+        var effects: [AgentEffect] = []
+        if coalescedChanges > 0 {
+            let rejected = configError.map { "; rejected: \($0.count > 200 ? $0.prefix(199) + "…" : Substring($0))" } ?? ""
+            effects.append(.log(AgentLogLine(.notice, "\(coalescedChanges) more config change\(coalescedChanges == 1 ? "" : "s") "
+                                             + "since the last one logged, coalesced; in force: \(config.summary)\(rejected)",
+                                             ["event": "CONFIG_COALESCED", "changes": "\(coalescedChanges)"])))
+        }
+        coalescedChanges = 0
+        configLinesThisRound = 0
+        extraPutThisRound = false
+        return effects + [.collect]
     }
 
     /// The figures of a round: kept for the heartbeat, which is put at once.

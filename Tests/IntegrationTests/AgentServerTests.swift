@@ -106,6 +106,44 @@ final class AgentServerTests: DaemonTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(stop), 1.0, "SIGTERM honoured at once")
     }
 
+    /// 200 config puts per second for 10 s once cost a heartbeat put each (4,000
+    /// puts), 868 KB of log and every round of the period. Now they coalesce: the
+    /// latest value wins, rounds keep their rhythm, one extra put per round at most.
+    func testAConfigStormCoalesces() throws {
+        let agent = try startAgent(node: "n10")
+        try agent.waitForLine("registered as node n10")
+        try client.put("\(prefix)/config/n10", #"{"interval": 1}"#)
+        try agent.waitForLine("interval 10s -> 1s")
+        Thread.sleep(forTimeInterval: 1.2)
+        let before = try XCTUnwrap(try heartbeat("n10"))
+        let seq0 = try Heartbeat.parse(before.value).seq ?? 0
+        let logBefore = agent.output.utf8.count
+        let start = Date()
+        var puts = 0
+        var last = 1.0
+        while Date().timeIntervalSince(start) < 10 {
+            last = 1 + Double(puts % 9 + 1) / 10
+            try client.put("\(prefix)/config/n10", "{\"interval\": \(last)}")
+            puts += 1
+            usleep(2_000)
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        try eventually("the latest value in force", timeout: 5) {
+            try Heartbeat.parse(try XCTUnwrap(try heartbeat("n10")).value).interval == last
+        }
+        let after = try XCTUnwrap(try heartbeat("n10"))
+        let rounds = (try Heartbeat.parse(after.value).seq ?? 0) - seq0
+        let heartbeatPuts = after.version - before.version
+        let logBytes = agent.output.utf8.count - logBefore
+        print("config storm: \(puts) puts in \(String(format: "%.1f", elapsed)) s -> \(rounds) rounds, "
+              + "\(heartbeatPuts) heartbeat puts, \(logBytes) bytes of log")
+        XCTAssertGreaterThan(puts, 1000, "a storm: hundreds of puts per second")
+        XCTAssertGreaterThanOrEqual(rounds, Int64(elapsed / 1.9) - 1, "rounds kept their rhythm (interval 1.1-1.9 s)")
+        XCTAssertLessThanOrEqual(heartbeatPuts, 2 * rounds + 3, "one put per round plus at most one extra")
+        XCTAssertLessThan(logBytes, 40_000, "a few lines per round, not one per change")
+        XCTAssertTrue(agent.output.contains("coalesced; in force"), String(agent.output.suffix(2000)))
+    }
+
     func testMalformedConfigKeepsTheLastGoodOneAndIsReported() throws {
         let agent = try startAgent(node: "n5")
         try agent.waitForLine("registered as node n5")

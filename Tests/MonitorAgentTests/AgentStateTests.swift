@@ -54,20 +54,46 @@ final class AgentStateTests: XCTestCase {
         var state = makeState()
         _ = state.handle(.session(generation: 1, .granted(lease)), now: ms(5))
         _ = state.handle(config(.node, #"{"interval": 5}"#), now: ms(10))
-        let rejected = state.handle(config(.node, #"{"interval": "fast"}"#), now: ms(20))
+        XCTAssertEqual(state.roundDue(now: ms(1000)), [.collect], "a new round: a new extra put may show a change")
+        let rejected = state.handle(config(.node, #"{"interval": "fast"}"#), now: ms(1020))
         XCTAssertEqual(state.config.interval, 5)
         XCTAssertEqual(state.configError, #"/m/config/n1: "interval": expected a number of seconds from 1 to 86400, got "fast""#)
         XCTAssertEqual(events(rejected), ["CONFIG_REJECTED"])
         XCTAssertEqual(rejected.last, .putHeartbeat, "the operator sees the rejection in the central view at once")
         XCTAssertEqual(state.heartbeat(status: "alive", wallTime: 1, hostname: "h").configError, state.configError)
-        XCTAssertEqual(state.handle(config(.node, #"{"interval": "fast"}"#), now: ms(25)).filter { $0 == .putHeartbeat }, [],
+        XCTAssertEqual(state.handle(config(.node, #"{"interval": "fast"}"#), now: ms(1025)).filter { $0 == .putHeartbeat }, [],
                        "the same error is published once")
         XCTAssertTrue(state.statusLine.hasSuffix(", config rejected (see log)"), state.statusLine)
-        _ = state.handle(config(.fleetDefault, "[1]"), now: ms(30))
+        _ = state.handle(config(.fleetDefault, "[1]"), now: ms(1030))
         XCTAssertEqual(state.configError?.components(separatedBy: "; ").count, 2)
-        _ = state.handle(config(.node, #"{"interval": 6}"#), now: ms(40))
+        _ = state.handle(config(.node, #"{"interval": 6}"#), now: ms(1040))
         XCTAssertEqual(state.configError, #"/m/config/default: expected a JSON object like {"interval": 10, "metrics": ["cpu"]}, got "[1]""#)
         XCTAssertEqual(state.config.interval, 6)
+    }
+
+    /// 200 changes within one round: the latest value is in force, three lines are
+    /// logged and one extra put is made; the round logs how many were coalesced,
+    /// keeps its place and publishes the result.
+    func testAConfigStormCoalesces() {
+        var state = makeState()
+        _ = state.handle(.session(generation: 1, .granted(lease)), now: ms(5))
+        _ = state.handle(config(.node, #"{"interval": 2}"#, initial: true), now: ms(10))
+        XCTAssertEqual(state.roundDue(now: ms(1000)), [.collect])
+        var effects: [AgentEffect] = []
+        for i in 0..<200 {
+            effects += state.handle(config(.node, i == 150 ? #"{"interval": "x"}"# : "{\"interval\": \(2 + Double(i % 7 + 1) / 10)}"),
+                                    now: ms(1000 + UInt64(i) * 5))
+        }
+        XCTAssertEqual(state.config.interval, 2.4, "the latest value wins")
+        XCTAssertEqual(logs(effects).count, 3, "the first three changes of the round are logged")
+        XCTAssertEqual(effects.filter { $0 == .putHeartbeat }.count, 1, "one extra put per round")
+        XCTAssertNil(state.configError, "the rejection at 150 was cleared by later good values")
+        let round = state.roundDue(now: state.nextRound)
+        XCTAssertEqual(round.last, .collect)
+        XCTAssertEqual(logs(round).map(\.metadata), [["event": "CONFIG_COALESCED", "changes": "197"]])
+        XCTAssertTrue(logs(round).first?.message.hasPrefix("197 more config changes since the last one logged, coalesced; in force: interval 2.4s") == true,
+                      logs(round).first?.message ?? "")
+        XCTAssertEqual(state.roundDue(now: state.nextRound), [.collect], "nothing more to say")
     }
 
     func testTheFirstRoundComesOneSecondAfterStartAlsoWhenANodeConfigExistsAtStart() {
