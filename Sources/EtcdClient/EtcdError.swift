@@ -12,16 +12,25 @@ public enum EtcdError: Error, Equatable, CustomStringConvertible, Sendable {
     /// etcd refused the request for good (bad argument, permission, auth): retrying
     /// the same request will not help.
     case rejected(code: Int, message: String)
+    /// etcd's database reached its quota (the NOSPACE alarm): every write is
+    /// refused until an operator compacts, defragments and disarms the alarm.
+    /// Reads, watches and lease keepalives still work.
+    case noSpace(endpoint: String)
     /// The reply was not what the JSON gateway documents.
     case malformedResponse(String)
     /// The call was stopped from another thread.
     case cancelled
 
+    public var isNoSpace: Bool {
+        if case .noSpace = self { return true }
+        return false
+    }
+
     /// Whether the same call may succeed later without any change on our side.
     public var isRetryable: Bool {
         switch self {
         case .unavailable, .malformedResponse: return true
-        case .leaseLost, .compacted, .rejected, .cancelled: return false
+        case .leaseLost, .compacted, .rejected, .noSpace, .cancelled: return false
         }
     }
 
@@ -31,6 +40,9 @@ public enum EtcdError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .leaseLost(id): return "lease \(id) lost"
         case let .compacted(rev): return "revision compacted (compact revision \(rev))"
         case let .rejected(code, message): return "etcd rejected the request (code \(code)): \(message)"
+        case let .noSpace(endpoint):
+            return "etcd at \(endpoint) is out of space (NOSPACE alarm: database space exceeded); it refuses writes "
+                + "until an operator compacts, defragments and disarms (etcdctl alarm disarm)"
         case let .malformedResponse(what): return "malformed etcd response: \(what)"
         case .cancelled: return "cancelled"
         }
@@ -43,6 +55,7 @@ public enum EtcdError: Error, Equatable, CustomStringConvertible, Sendable {
         case .leaseLost: return "lease lost"
         case .compacted: return "compacted"
         case let .rejected(_, message): return message
+        case .noSpace: return "etcd out of space (NOSPACE alarm)"
         case .malformedResponse: return "malformed response"
         case .cancelled: return "cancelled"
         }
@@ -71,6 +84,8 @@ public enum EtcdError: Error, Equatable, CustomStringConvertible, Sendable {
     /// `{"code","message"}` on 3.6).
     static func fromGateway(code: Int, message: String, endpoint: String, leaseID: Int64?) -> EtcdError {
         if message.contains("lease not found") { return .leaseLost(id: leaseID ?? 0) }
+        // etcd's ErrNoSpace, "etcdserver: mvcc: database space exceeded" (code 8).
+        if message.contains("database space exceeded") { return .noSpace(endpoint: endpoint) }
         switch code {
         case GRPCCode.unavailable, GRPCCode.deadlineExceeded:
             return .unavailable(endpoint: endpoint, reason: message)

@@ -14,9 +14,12 @@ open class EtcdTestCase: XCTestCase {
     /// This class's etcd, nil when it could not start (tests then skip).
     public static var cluster: EtcdCluster? { member.withLock { $0 } }
 
+    /// Extra etcd flags for this class's member (e.g. a small `--quota-backend-bytes`).
+    open class var etcdArguments: [String] { [] }
+
     override open class func setUp() {
         super.setUp()
-        let started = try? EtcdCluster()
+        let started = try? EtcdCluster(extraArguments: etcdArguments)
         member.withLock { $0 = started }
     }
 

@@ -98,8 +98,11 @@ public final class AgentDaemon: Daemon {
         do {
             try registration.client.put(state.layout.heartbeat(state.node), value: value.encoded(), lease: lease.id)
             logger.debug("round \(state.seq): heartbeat put", metadata: ["event": "ROUND", "lease_id": "\(AgentState.hex(lease.id))"])
+            perform(state.heartbeatPutSucceeded())
         } catch EtcdError.leaseLost {
             registration.session.leaseSuspect()
+        } catch let error as EtcdError where error.isNoSpace {
+            perform(state.heartbeatPutFailed(error))
         } catch {
             // The session notices the outage too and reports it once.
             logger.debug("round \(state.seq): heartbeat put failed: \(error), ignoring")

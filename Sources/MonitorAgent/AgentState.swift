@@ -79,6 +79,8 @@ public struct AgentState: Sendable {
     /// the first `configLinesPerRound` changes are logged and one extra heartbeat
     /// put shows a change at once; later ones are applied (the latest value wins)
     /// and counted, and the round's own put publishes them.
+    /// Why etcd refuses the heartbeat writes (out of space), while it does.
+    public private(set) var writesRefused: String?
     private var configLinesThisRound = 0
     private var coalescedChanges = 0
     private var extraPutThisRound = false
@@ -342,6 +344,24 @@ public struct AgentState: Sendable {
 
     public mutating func registryWasWritten() { registryWritten = true }
 
+    /// A heartbeat put was refused. Out of space (the NOSPACE alarm) is said once
+    /// and shown in STATUS until a put succeeds: the lease stays alive (keepalives
+    /// are no writes), so without this the agent would look fine while its figures
+    /// froze. Other failures are the session's to report.
+    public mutating func heartbeatPutFailed(_ error: EtcdError) -> [AgentEffect] {
+        guard case .noSpace = error, writesRefused == nil else { return [] }
+        writesRefused = "etcd out of space (NOSPACE alarm)"
+        return [.log(AgentLogLine(.error, "etcd refuses writes: \(error); the heartbeat is not updated meanwhile, the lease is kept alive",
+                                  ["node": node, "event": "ETCD_NOSPACE"]))]
+    }
+
+    /// A heartbeat put went through: ends a refusal, once.
+    public mutating func heartbeatPutSucceeded() -> [AgentEffect] {
+        guard writesRefused != nil else { return [] }
+        writesRefused = nil
+        return [.log(AgentLogLine(.notice, "etcd accepts writes again; heartbeat updated", ["node": node, "event": "ETCD_WRITES_RESUMED"]))]
+    }
+
     /// A reload re-registers (new etcd or agent settings): a new generation, whose
     /// threads' messages are the only ones accepted from now on.
     public mutating func reregister(node: String, layout: KeyLayout, endpoints: [String]) -> Int {
@@ -370,6 +390,7 @@ public struct AgentState: Sendable {
         case let .lost(lease):
             line = "lease \(Self.hex(lease.id)) lost, registering again"
         }
+        if let writesRefused { line += ", \(writesRefused): heartbeat not updated" }
         if configError != nil { line += ", config rejected (see log)" }
         if !failing.isEmpty { line += ", collector failing: " + failing.keys.sorted().map(\.rawValue).joined(separator: ", ") }
         return line
