@@ -118,6 +118,12 @@ public final class EtcdClient: @unchecked Sendable {
         return (reply.header?.memberID ?? 0, reply.leader ?? 0, reply.dbSize ?? 0)
     }
 
+    /// The cluster's active alarms, by type ("NOSPACE": the database is full and
+    /// writes are refused; "CORRUPT"); empty when none is raised.
+    public func alarms() throws -> [String] {
+        try call("/v3/maintenance/alarm", AlarmRequest()).alarms
+    }
+
     // MARK: Transport
 
     /// POSTs to each endpoint in turn from the preferred one until one answers.

@@ -207,6 +207,11 @@ struct LeaseRequest: Encodable {
 /// `{}`: maintenance/status takes no arguments.
 struct EmptyRequest: Encodable {}
 
+/// maintenance/alarm: `{"action": "GET"}` lists the active alarms.
+struct AlarmRequest: Encodable {
+    var action = "GET"
+}
+
 /// Every field the client reads from a unary reply; each call reads its own.
 /// Missing or mistyped fields are nil (or empty), as with the dictionaries this
 /// replaces; decoding throws only when the body is not a JSON object. One pass
@@ -228,6 +233,8 @@ struct GatewayReply {
     /// maintenance/status: the bytes in use in the backend database (dbSizeInUse; the
     /// file, dbSize, grows in large steps and never shrinks without a defrag).
     var dbSize: Int64?
+    /// maintenance/alarm: the active alarms' types ("NOSPACE", "CORRUPT").
+    var alarms: [String] = []
     var error = GatewayErrorBody()
 
     init(_ bytes: [UInt8]) throws {
@@ -251,6 +258,14 @@ struct GatewayReply {
                     }
                 case "leader": reply.leader = try reader.uint64()
                 case "dbSizeInUse": reply.dbSize = try reader.int64()
+                case "alarms":
+                    reply.alarms = try reader.objects { reader in
+                        var alarm: String?
+                        try reader.object { reader, key in
+                            if key == "alarm" { alarm = try reader.string() } else { try reader.skip() }
+                        }
+                        return alarm
+                    }?.compactMap { $0 } ?? []
                 default: try reply.error.read(key, &reader)
                 }
             }

@@ -59,6 +59,11 @@ public struct FleetState: Sendable {
         var heartbeat: FleetView.HeartbeatInput?
         var registry: FleetView.RegistryInput?
         var lastSeen: Double?
+        /// When the caller pardoned the node's staleness (`pardon`): its stale
+        /// clock runs from here if no round came since. Not shown as last seen.
+        var pardonedAt: Double?
+        /// When it last became alive, so a pardon keeps the "since" of that.
+        var aliveSince: Double?
         /// The last heartbeat put said "stopping": its delete is a clean stop.
         var stoppingMarked = false
         var state: FleetView.State?
@@ -158,6 +163,32 @@ public struct FleetState: Sendable {
         return reevaluate(due, now: now, checkAlerts: [])
     }
 
+    /// Nodes the caller found stale for a reason outside them (etcd refused every
+    /// agent's writes): alive again without a transition, since and last seen
+    /// unchanged, their stale clock restarted at `now`, so a node whose rounds
+    /// still do not come once writes are possible again is reported STALE a full
+    /// period later. Nodes that are not stale are left alone.
+    public mutating func pardon(_ names: [String], now: Double) {
+        for name in names {
+            guard var entry = entries[name], entry.state == .stale else { continue }
+            counts[.stale, default: 0] -= 1
+            counts[.alive, default: 0] += 1
+            entry.state = .alive
+            entry.since = entry.aliveSince ?? entry.since
+            entry.pardonedAt = now
+            schedule(&entry, name: name)
+            entries[name] = entry
+        }
+    }
+
+    /// What staleness is measured from: the last round received, or a later pardon.
+    private static func staleClock(_ entry: Entry) -> Double? {
+        switch (entry.lastSeen, entry.pardonedAt) {
+        case let (seen?, pardoned?): return max(seen, pardoned)
+        case let (seen, pardoned): return seen ?? pardoned
+        }
+    }
+
     /// When the earliest alive node turns stale if nothing arrives: the server
     /// sleeps until then instead of polling. O(1); may be earlier than the real
     /// next deadline (an outdated item), which costs one empty `tick`.
@@ -168,7 +199,7 @@ public struct FleetState: Sendable {
 
     /// The stale deadline of an entry in its current state, nil when it has none.
     private func deadline(of entry: Entry) -> Double? {
-        guard entry.state == .alive, entry.heartbeat != nil, let seen = entry.lastSeen else { return nil }
+        guard entry.state == .alive, entry.heartbeat != nil, let seen = Self.staleClock(entry) else { return nil }
         return seen + rules.staleAfter(interval: entry.heartbeat?.heartbeat?.interval) + 0.001
     }
 
@@ -213,7 +244,9 @@ public struct FleetState: Sendable {
     private func node(_ name: String, now: Double) -> FleetView.Node {
         let entry = entries[name] ?? Entry()
         var node = FleetView.node(name: name, heartbeat: entry.heartbeat, registry: entry.registry, now: now,
-                                  rules: rules, lastSeen: entry.lastSeen)
+                                  rules: rules, lastSeen: Self.staleClock(entry))
+        // A pardon moves the stale clock, not what was seen.
+        if entry.pardonedAt != nil { node.lastSeen = entry.lastSeen }
         if entry.heartbeat == nil && entry.stoppingMarked { node.state = .stopped }
         if let state = entry.state, state == node.state, entry.since > 0 { node.since = entry.since }
         return node
@@ -230,6 +263,7 @@ public struct FleetState: Sendable {
                 counts[computed.state, default: 0] += 1
                 entry.state = computed.state
                 entry.since = now
+                if computed.state == .alive { entry.aliveSince = now }
                 if let event = Self.event(from: old, to: computed.state) {
                     transitions.append(Transition(node: name, event: event,
                                                   detail: Self.detail(from: old, to: computed.state),

@@ -13,18 +13,32 @@ import MonitorSettings
 /// the fleet stale nor delay a deadline. Keeps etcd's history bounded: every
 /// `HistoryRetentionSec` a worker compacts etcd to the revision the server saw
 /// one period earlier (as kube-apiserver does), since every heartbeat put adds
-/// about 512 bytes of history that etcd keeps until compacted. Ends with `stop()`.
+/// about 512 bytes of history that etcd keeps until compacted. A full etcd is
+/// named, not misread: before reporting nodes STALE it reads etcd's alarm list,
+/// and while the NOSPACE alarm is raised (no agent can write a round) it says so
+/// once and pardons the silence instead (see `FleetState.pardon`). Ends with `stop()`.
 public final class ServerDaemon: Daemon {
     public enum Message: Sendable {
         case watch(ResumableWatch.Update)
         /// The compactor's answer: nil when etcd's history now starts at `revision`
         /// (or already did), else why not.
         case compacted(revision: Int64, failure: String?)
+        /// etcd's alarm list: whether NOSPACE is raised; nil when it could not be read.
+        case alarms(noSpace: Bool?)
+    }
+
+    /// What the maintenance worker is asked to do.
+    enum MaintenanceRequest: Sendable {
+        case compact(Int64)
+        case checkAlarms
+        case stop
     }
 
     public static let mainLoop = "main loop"
     static let watchWorker = "heartbeat watch"
-    static let compactorWorker = "history compactor"
+    static let maintenanceWorker = "etcd maintenance"
+    /// How often the alarm list is read while NOSPACE is raised, to notice recovery.
+    static let alarmRecheck = 5.0
 
     private var settings: Settings
     private let logger: Logger
@@ -42,8 +56,14 @@ public final class ServerDaemon: Daemon {
     /// at least one retention period old.
     private var revisionAtLastTick: Int64 = 0
     private var nextCompaction: MonotonicInstant?
-    private var compactor: Mailbox<Int64>?
+    private var maintenance: Mailbox<MaintenanceRequest>?
     private var compactionFailing = false
+    /// The NOSPACE alarm is raised: agents' rounds cannot be written.
+    private var etcdFull = false
+    /// STALE verdicts waiting for the alarm list.
+    private var heldStale: [FleetState.Transition] = []
+    private var alarmCheckPending = false
+    private var nextAlarmCheck: MonotonicInstant?
 
     public init(settings: Settings, logger: Logger, context: DaemonContext<Message>) {
         self.settings = settings
@@ -68,7 +88,7 @@ public final class ServerDaemon: Daemon {
     }
 
     public var nextDeadline: MonotonicInstant? {
-        [fleetDeadline, nextSummary, nextCompaction].compactMap { $0 }.min()
+        [fleetDeadline, nextSummary, nextCompaction, nextAlarmCheck].compactMap { $0 }.min()
     }
 
     public func deadlineReached(now: MonotonicInstant) {
@@ -80,8 +100,12 @@ public final class ServerDaemon: Daemon {
             logSummary(now: now)
             nextSummary = summaryInterval.map { now + $0 }
         }
+        if let due = nextAlarmCheck, now >= due {
+            checkAlarms()
+            nextAlarmCheck = now + Self.alarmRecheck
+        }
         if let due = nextCompaction, now >= due {
-            if revisionAtLastTick > 0 { compactor?.post(revisionAtLastTick) }
+            if revisionAtLastTick > 0 { maintenance?.post(.compact(revisionAtLastTick)) }
             revisionAtLastTick = latestRevision
             nextCompaction = retention.map { now + $0 }
         }
@@ -103,6 +127,8 @@ public final class ServerDaemon: Daemon {
                 compactionFailing = false
                 logger.debug("compacted etcd's history to revision \(revision)", metadata: ["event": "COMPACTED"])
             }
+        case let .alarms(noSpace):
+            alarmsRead(noSpace: noSpace, now: now)
         }
         refreshDeadline()
     }
@@ -138,7 +164,57 @@ public final class ServerDaemon: Daemon {
         fleetDeadline = fleet.nextDeadline().map { MonotonicInstant(nanoseconds: UInt64(max(0, $0 * 1e9))) }
     }
 
+    /// Logs transitions, except STALE ones: those wait for etcd's alarm list
+    /// (a full etcd silences every agent at once), or are pardoned while it is full.
     private func report(_ transitions: [FleetState.Transition], now: MonotonicInstant) {
+        let stale = transitions.filter { $0.event == .stale }
+        if !stale.isEmpty {
+            if etcdFull {
+                fleet.pardon(stale.map(\.node), now: now.seconds)
+            } else {
+                heldStale += stale
+                checkAlarms()
+            }
+        }
+        log(transitions.filter { $0.event != .stale })
+    }
+
+    private func checkAlarms() {
+        guard !alarmCheckPending, let maintenance else { return }
+        alarmCheckPending = true
+        maintenance.post(.checkAlarms)
+    }
+
+    /// The alarm list arrived: the held STALE verdicts are reported, or pardoned
+    /// when etcd is full; entering and leaving the full state is logged once.
+    private func alarmsRead(noSpace: Bool?, now: MonotonicInstant) {
+        alarmCheckPending = false
+        let held = heldStale.filter { fleet.state(of: $0.node) == .stale }
+        heldStale = []
+        if noSpace == true {
+            fleet.pardon(held.map(\.node), now: now.seconds)
+            if !etcdFull {
+                etcdFull = true
+                let nodes = "\(held.count) node\(held.count == 1 ? "" : "s") without a new round \(held.count == 1 ? "is" : "are")"
+                let line = "etcd is out of space (NOSPACE alarm): no agent can write its rounds, so \(nodes) not reported STALE; "
+                    + "rounds are unknown until space is freed (compact, defragment, etcdctl alarm disarm)"
+                logger.error("\(line)", metadata: ["event": "ETCD_NOSPACE"])
+            }
+            nextAlarmCheck = now + Self.alarmRecheck
+            return
+        }
+        if noSpace == false && etcdFull {
+            etcdFull = false
+            nextAlarmCheck = nil
+            logger.notice("etcd accepts writes again (NOSPACE alarm cleared); nodes whose rounds do not resume are reported STALE a full period from now",
+                          metadata: ["event": "ETCD_WRITES_RESUMED"])
+        }
+        // Not full, or the list could not be read: the verdicts stand.
+        log(held)
+    }
+
+    private func log(_ transitions: [FleetState.Transition]) {
+        let now = MonotonicInstant.now()
         for t in transitions {
             var metadata: Logger.Metadata = [
                 "node": "\(t.node)", "event": "\(t.event.rawValue)", "state": "\(t.state.rawValue)",
@@ -180,6 +256,7 @@ public final class ServerDaemon: Daemon {
         var line = fleet.summary
         if !synced { line = "reading heartbeats from etcd" }
         if watchUp == false { line += "; etcd unreachable, watch retrying" }
+        if etcdFull { line += "; etcd out of space (NOSPACE): rounds unknown" }
         return line
     }
 
@@ -195,26 +272,32 @@ public final class ServerDaemon: Daemon {
                 group.post(.watch(update))
             }
         }
-        // Compaction on its own thread: the call waits for etcd, the loop must not.
-        let requests = Mailbox<Int64>()
-        let stopped = StopSignal()
+        // Compaction and alarm reads on their own thread: they wait for etcd, the loop must not.
+        let requests = Mailbox<MaintenanceRequest>()
         let tick = context.workerTick
-        group.start(Self.compactorWorker, stop: { stopped.stop(); requests.post(0) }) {
-            while !stopped.isStopped {
-                group.beat(Self.compactorWorker)
-                guard let revision = requests.next(timeout: tick), revision > 0 else { continue }
-                do {
-                    try client.compact(revision: revision, physical: false)
-                    group.post(.compacted(revision: revision, failure: nil))
-                } catch EtcdError.compacted {
-                    // Another server, or etcd's own auto-compaction, was there first.
-                    group.post(.compacted(revision: revision, failure: nil))
-                } catch {
-                    group.post(.compacted(revision: revision, failure: (error as? EtcdError)?.shortReason ?? "\(error)"))
+        group.start(Self.maintenanceWorker, stop: { requests.post(.stop) }) {
+            while true {
+                group.beat(Self.maintenanceWorker)
+                switch requests.next(timeout: tick) {
+                case nil: continue
+                case .stop: return
+                case let .compact(revision):
+                    do {
+                        try client.compact(revision: revision, physical: false)
+                        group.post(.compacted(revision: revision, failure: nil))
+                    } catch EtcdError.compacted {
+                        // Another server, or etcd's own auto-compaction, was there first.
+                        group.post(.compacted(revision: revision, failure: nil))
+                    } catch {
+                        group.post(.compacted(revision: revision, failure: (error as? EtcdError)?.shortReason ?? "\(error)"))
+                    }
+                case .checkAlarms:
+                    group.post(.alarms(noSpace: (try? client.alarms()).map { $0.contains("NOSPACE") }))
                 }
             }
         }
-        compactor = requests
+        maintenance = requests
+        alarmCheckPending = false
         workers = group
     }
 
@@ -238,9 +321,12 @@ public final class ServerDaemon: Daemon {
             stopWatch()
             fleet = Self.makeFleet(new)
             synced = false
-            // Another cluster's revisions mean nothing here.
+            // Another cluster's revisions and alarms mean nothing here.
             latestRevision = 0
             revisionAtLastTick = 0
+            etcdFull = false
+            heldStale = []
+            nextAlarmCheck = nil
             startWatch()
         } else {
             let fresh = Self.makeFleet(new)

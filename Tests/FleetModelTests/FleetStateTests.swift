@@ -65,6 +65,26 @@ final class FleetStateTests: XCTestCase {
         XCTAssertEqual(other.nextDeadline() ?? 0, 130, accuracy: 0.01, "a year-long interval cannot hide a hang")
     }
 
+    /// Staleness the server knows is not the node's fault (etcd refused every
+    /// write): no transition, the stale clock restarts, a real hang is still caught.
+    func testAPardonRestartsTheStaleClockWithoutATransition() {
+        _ = fleet.apply(changes: [hb("a", interval: 2), hb("b", interval: 2)], now: 100)
+        XCTAssertEqual(names(fleet.tick(now: 106.5)), ["a STALE", "b STALE"])
+        fleet.pardon(["a", "b"], now: 106.5)
+        XCTAssertEqual(fleet.state(of: "a"), .alive)
+        XCTAssertEqual(fleet.summary, "2 nodes: 2 alive")
+        XCTAssertEqual(fleet.node(named: "a", now: 107)?.lastSeen, 100, "last seen is what was seen")
+        XCTAssertEqual(fleet.node(named: "a", now: 107)?.since, 100, "alive since before the pardon")
+        // b's rounds resume; a stays silent and is stale a full period after the pardon.
+        var beat = Heartbeat(status: "alive", ts: 1001, hostname: "b", interval: 2, node: "b")
+        beat.seq = 2
+        XCTAssertEqual(names(fleet.apply(changes: [FleetChange(key: layout.heartbeat("b"), value: beat.encoded())], now: 108)), [])
+        XCTAssertEqual(names(fleet.tick(now: 112.4)), [])
+        XCTAssertEqual(names(fleet.tick(now: 112.6)), ["a STALE"])
+        fleet.pardon(["c"], now: 113)
+        XCTAssertEqual(fleet.summary, "2 nodes: 1 alive, 1 stale", "unknown names are ignored")
+    }
+
     func testStaleAfterThreeRoundsThenAliveAgainAndDeadlinesAreExact() {
         _ = fleet.apply(changes: [hb("a", interval: 2)], now: 100)
         XCTAssertEqual(fleet.nextDeadline() ?? 0, 106, accuracy: 0.01)

@@ -11,7 +11,13 @@ import XCTest
 final class EtcdOutOfSpaceTests: DaemonTestCase {
     override class var etcdArguments: [String] { ["--quota-backend-bytes", "\(16 << 20)"] }
 
-    func testTheAgentNamesAFullEtcdAndItsRecovery() throws {
+    func testAFullEtcdIsNamedAndItsRecoveryLoggedByAgentAndServer() throws {
+        let server = try startServer()
+        // A node whose rounds really stop: it must still be reported once etcd recovers.
+        let silentLease = try client.grantLease(ttl: 120)
+        try client.put("\(prefix)/heartbeat/silent", value: Heartbeat(ts: Date().timeIntervalSince1970, hostname: "silent",
+                                                                       interval: 1, seq: 1).encoded(), lease: silentLease.id)
+        try server.waitForLine("node silent ALIVE")
         let notify = try NotifyRecorder()
         let agent = try DaemonProcess("monitor-agentd", arguments: ["--config", try settingsFile(node: "full")],
                                       environment: ["NOTIFY_SOCKET": notify.address])
@@ -36,6 +42,11 @@ final class EtcdOutOfSpaceTests: DaemonTestCase {
         XCTAssertEqual(agent.output.components(separatedBy: "etcd refuses writes").count - 1, 1, "said once")
         XCTAssertTrue(agent.output.contains("out of space (NOSPACE alarm"), agent.output)
         XCTAssertNil(agent.waitExit(timeout: 0.1), "the agent keeps running")
+        // The server: rounds stop for every node at once; it names the cause instead of STALE.
+        let full = try server.waitForLine("etcd is out of space (NOSPACE alarm)", timeout: 8)
+        Thread.sleep(forTimeInterval: 3.5)
+        XCTAssertFalse(server.output.contains("event=STALE"), server.output)
+        XCTAssertEqual(server.output.components(separatedBy: "out of space (NOSPACE alarm)").count - 1, 1, "said once")
         try notify.waitFor { $0.hasPrefix("STATUS=") && $0.contains("etcd out of space (NOSPACE alarm): heartbeat not updated") }
 
         // What an operator does: delete, compact, defragment, disarm.
@@ -48,6 +59,11 @@ final class EtcdOutOfSpaceTests: DaemonTestCase {
         let beat = try Heartbeat.parse(try XCTUnwrap(try heartbeat("full")).value)
         XCTAssertGreaterThan(beat.ts, Date().timeIntervalSince1970 - 3, "the heartbeat is current again")
         try notify.waitFor({ $0.hasPrefix("STATUS=lease ") && !$0.contains("out of space") }, after: refused)
+        try server.waitForLine("etcd accepts writes again", after: full, timeout: 8)
+        // The agent's rounds resumed: no line for it. The silent node: STALE a period later.
+        try server.waitForLine("node silent STALE", after: full, timeout: 8)
+        XCTAssertFalse(server.output.contains("node full STALE"), server.output)
+        XCTAssertFalse(server.output.contains("node full ALIVE (rounds resumed)"), server.output)
     }
 
     private static func etcdctl(_ arguments: [String], endpoints: [String]) throws {
