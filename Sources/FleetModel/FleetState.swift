@@ -5,11 +5,17 @@ public struct FleetChange: Equatable, Sendable {
     public var key: String
     public var value: [UInt8]?
     public var previous: [UInt8]?
+    /// The lease the put attached (0: none); nil when the caller does not know.
+    public var lease: Int64?
+    /// The lease of the value before a delete, when the watch had it.
+    public var previousLease: Int64?
 
-    public init(key: String, value: [UInt8]?, previous: [UInt8]? = nil) {
+    public init(key: String, value: [UInt8]?, previous: [UInt8]? = nil, lease: Int64? = nil, previousLease: Int64? = nil) {
         self.key = key
         self.value = value
         self.previous = previous
+        self.lease = lease
+        self.previousLease = previousLease
     }
 }
 
@@ -57,6 +63,10 @@ public struct FleetState: Sendable {
 
     struct Entry: Sendable {
         var heartbeat: FleetView.HeartbeatInput?
+        /// The lease of the heartbeat in force (0: none), when known.
+        var lease: Int64?
+        /// The lease of the last round (a non-stopping put): the node's own lease.
+        var roundLease: Int64?
         var registry: FleetView.RegistryInput?
         var lastSeen: Double?
         /// When the caller pardoned the node's staleness (`pardon`): its stale
@@ -66,6 +76,9 @@ public struct FleetState: Sendable {
         var aliveSince: Double?
         /// The last heartbeat put said "stopping": its delete is a clean stop.
         var stoppingMarked = false
+        /// The `ts` of the last round seen (the agent's clock): a registry stop
+        /// mark older than it is from an earlier run, not this one's end.
+        var lastRoundTs: Double?
         var state: FleetView.State?
         var since: Double = 0
         var alerts: Set<Event> = []
@@ -96,22 +109,30 @@ public struct FleetState: Sendable {
     /// Nodes first learnt from it get their state without a transition unless
     /// they are alive (ALIVE, first seen); known nodes change as usual.
     public mutating func apply(snapshot kvs: [(key: String, value: [UInt8])], now: Double) -> [Transition] {
-        var heartbeats: [String: (key: String, value: [UInt8])] = [:], registry: [String: (key: String, value: [UInt8])] = [:]
-        for kv in kvs {
+        apply(snapshot: kvs.map { FleetChange(key: $0.key, value: $0.value) }, now: now)
+    }
+
+    /// The snapshot with each key's lease (the server's: a heartbeat without a
+    /// lease is then flagged and never counts as alive).
+    public mutating func apply(snapshot kvs: [FleetChange], now: Double) -> [Transition] {
+        var heartbeats: [String: FleetChange] = [:], registry: [String: FleetChange] = [:]
+        for kv in kvs where kv.value != nil {
             if let name = layout.node(fromHeartbeatKey: kv.key) { heartbeats[name] = kv }
             if let name = layout.node(fromRegistryKey: kv.key) { registry[name] = kv }
         }
         for name in Set(entries.keys).union(heartbeats.keys).union(registry.keys) {
             var entry = entries[name] ?? Entry()
-            if let kv = heartbeats[name] {
-                entry.heartbeat = FleetView.HeartbeatInput(value: kv.value)
+            if let kv = heartbeats[name], let value = kv.value {
+                entry.heartbeat = FleetView.HeartbeatInput(value: value, lease: kv.lease)
+                entry.lease = kv.lease
+                if !(entry.heartbeat?.heartbeat?.isStopping ?? false), let lease = kv.lease { entry.roundLease = lease }
                 entry.stoppingMarked = entry.heartbeat?.heartbeat?.isStopping ?? false
                 entry.lastSeen = now
             } else if entry.heartbeat != nil {
                 entry.stoppingMarked = entry.heartbeat?.heartbeat?.isStopping ?? false
                 entry.heartbeat = nil
             }
-            entry.registry = registry[name].map { FleetView.RegistryInput(value: $0.value) }
+            entry.registry = registry[name].flatMap { $0.value.map { FleetView.RegistryInput(value: $0) } }
             entries[name] = entry
         }
         return reevaluate(Array(entries.keys), now: now, checkAlerts: Set(heartbeats.keys))
@@ -124,15 +145,24 @@ public struct FleetState: Sendable {
                 var entry = entries[name] ?? Entry()
                 switch event.value {
                 case let value?:
-                    entry.heartbeat = FleetView.HeartbeatInput(value: value)
+                    entry.heartbeat = FleetView.HeartbeatInput(value: value, lease: event.lease)
+                    entry.lease = event.lease
                     entry.stoppingMarked = entry.heartbeat?.heartbeat?.isStopping ?? false
+                    if !entry.stoppingMarked, let lease = event.lease { entry.roundLease = lease }
                     entry.lastSeen = now
                     puts.insert(name)
                 case nil:
                     // prev_kv carries the stopping mark; our copy is the fallback.
                     let last = event.previous.map { FleetView.HeartbeatInput(value: $0) } ?? entry.heartbeat
-                    entry.stoppingMarked = last?.heartbeat?.isStopping ?? entry.stoppingMarked
+                    let lease = event.previous != nil ? event.previousLease : entry.lease
+                    // A clean stop is a stopping mark written under the node's own
+                    // lease, then that lease's end: a mark put without a lease (or
+                    // under another one) and deleted is no clean stop.
+                    let ownLease = lease.map { $0 != 0 && (entry.roundLease == nil || entry.roundLease == $0) } ?? true
+                    entry.stoppingMarked = ownLease && (last?.heartbeat?.isStopping ?? entry.stoppingMarked)
+                    if let beat = entry.heartbeat?.heartbeat, !beat.isStopping { entry.lastRoundTs = beat.ts }
                     entry.heartbeat = nil
+                    entry.lease = nil
                 }
                 entries[name] = entry
                 touched.append(name)
@@ -244,7 +274,7 @@ public struct FleetState: Sendable {
     private func node(_ name: String, now: Double) -> FleetView.Node {
         let entry = entries[name] ?? Entry()
         var node = FleetView.node(name: name, heartbeat: entry.heartbeat, registry: entry.registry, now: now,
-                                  rules: rules, lastSeen: Self.staleClock(entry))
+                                  rules: rules, lastSeen: Self.staleClock(entry), lastRoundTs: entry.lastRoundTs)
         // A pardon moves the stale clock, not what was seen.
         if entry.pardonedAt != nil { node.lastSeen = entry.lastSeen }
         if entry.heartbeat == nil && entry.stoppingMarked { node.state = .stopped }

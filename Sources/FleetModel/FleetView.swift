@@ -83,14 +83,20 @@ public struct FleetView: Equatable, Sendable {
     public struct HeartbeatInput: Equatable, Sendable {
         public var heartbeat: Heartbeat?
         public var valueError: String?
+        /// False when the key has no lease: not written by an agent (agents always
+        /// attach theirs), so it proves nothing about liveness. Nil: unknown.
+        public var leased: Bool?
 
-        public init(heartbeat: Heartbeat?, valueError: String? = nil) {
+        public init(heartbeat: Heartbeat?, valueError: String? = nil, leased: Bool? = nil) {
             self.heartbeat = heartbeat
             self.valueError = valueError
+            self.leased = leased
         }
 
-        public init(value: [UInt8]) {
+        /// - Parameter lease: the key's lease (0: none), nil when unknown.
+        public init(value: [UInt8], lease: Int64? = nil) {
             do { self.init(heartbeat: try Heartbeat.parse(value)) } catch { self.init(heartbeat: nil, valueError: "\(error)") }
+            leased = lease.map { $0 != 0 }
         }
     }
 
@@ -175,8 +181,11 @@ public struct FleetView: Equatable, Sendable {
     }
 
     /// The rules applied to one node.
+    /// - Parameter lastRoundTs: the `ts` of the last round the caller saw from this
+    ///   node: a registry stop mark older than it is from an earlier run, so a
+    ///   node without heartbeat is then dead, not stopped.
     public static func node(name: String, heartbeat: HeartbeatInput?, registry: RegistryInput?, now: Double,
-                            rules: Rules = Rules(), lastSeen: Double? = nil) -> Node {
+                            rules: Rules = Rules(), lastSeen: Double? = nil, lastRoundTs: Double? = nil) -> Node {
         let record = registry?.record
         var node = Node(name: name, state: .dead, hasHeartbeat: heartbeat != nil, isRegistered: registry != nil)
         node.hostname = record.flatMap { $0.hostname.isEmpty ? nil : $0.hostname }
@@ -184,9 +193,16 @@ public struct FleetView: Equatable, Sendable {
         let errors = [heartbeat?.valueError.map { "heartbeat: \($0)" }, registry?.valueError.map { "registry: \($0)" }]
         node.valueError = errors.compactMap { $0 }.isEmpty ? nil : errors.compactMap { $0 }.joined(separator: "; ")
 
-        guard let heartbeat else {
-            // No heartbeat: the lease is gone. Only the registry can tell a clean stop.
-            if let record, record.stopped {
+        if heartbeat?.leased == false {
+            let problem = "heartbeat: the key has no lease, so no agent wrote it; it does not count as alive"
+            node.valueError = node.valueError.map { $0 + "; " + problem } ?? problem
+        }
+        // A heartbeat without a lease proves nothing: judged as if absent.
+        guard let heartbeat, heartbeat.leased != false else {
+            // No heartbeat: the lease is gone. Only the registry can tell a clean
+            // stop, and only one that came after the last round seen.
+            let markIsCurrent = lastRoundTs.map { last in (record?.stoppedAt ?? 0) >= last } ?? true
+            if let record, record.stopped, markIsCurrent {
                 node.state = .stopped
                 node.since = record.stoppedAt
                 node.lastSeen = lastSeen ?? record.stoppedAt

@@ -47,14 +47,17 @@ struct WatchCommand: CtlCommand {
         }) { update in
             switch update {
             case let .snapshot(kvs, revision):
-                let transitions = fleet.apply(snapshot: kvs.map { ($0.key, $0.value) }, now: now())
+                let transitions = fleet.apply(snapshot: kvs.map { FleetChange(key: $0.key, value: $0.value, lease: $0.lease) }, now: now())
                 if !synced {
                     output.errorLine("monitorctl: watching \(watched) from revision \(revision + 1); \(fleet.summary)")
                     synced = true
                 }
                 emit(transitions, session)
             case let .events(events, _):
-                let changes = events.map { FleetChange(key: $0.kv.key, value: $0.kind == .put ? $0.kv.value : nil, previous: $0.previous?.value) }
+                let changes = events.map {
+                    FleetChange(key: $0.kv.key, value: $0.kind == .put ? $0.kv.value : nil, previous: $0.previous?.value,
+                                lease: $0.kind == .put ? $0.kv.lease : nil, previousLease: $0.previous?.lease)
+                }
                 emit(fleet.apply(changes: changes, now: now()), session)
             case let .connected(endpoint):
                 if interrupted { output.errorLine("monitorctl: watch resumed on \(endpoint)") }

@@ -137,14 +137,17 @@ public final class ServerDaemon: Daemon {
         switch update {
         case let .snapshot(kvs, revision):
             latestRevision = max(latestRevision, revision)
-            let transitions = fleet.apply(snapshot: kvs.map { ($0.key, $0.value) }, now: now.seconds)
+            let transitions = fleet.apply(snapshot: kvs.map { FleetChange(key: $0.key, value: $0.value, lease: $0.lease) }, now: now.seconds)
             logger.info("read \(kvs.count) key\(kvs.count == 1 ? "" : "s") under \(settings.etcd.keyPrefix)/ at revision \(revision); watching from \(revision + 1)",
                         metadata: ["event": "SYNCED"])
             synced = true
             report(transitions, now: now)
         case let .events(events, revision):
             latestRevision = max(latestRevision, revision)
-            let changes = events.map { FleetChange(key: $0.kv.key, value: $0.kind == .put ? $0.kv.value : nil, previous: $0.previous?.value) }
+            let changes = events.map {
+                FleetChange(key: $0.kv.key, value: $0.kind == .put ? $0.kv.value : nil, previous: $0.previous?.value,
+                            lease: $0.kind == .put ? $0.kv.lease : nil, previousLease: $0.previous?.lease)
+            }
             report(fleet.apply(changes: changes, now: now.seconds), now: now)
         case .connected:
             if watchUp == false {

@@ -85,6 +85,53 @@ final class FleetStateTests: XCTestCase {
         XCTAssertEqual(fleet.summary, "2 nodes: 1 alive, 1 stale", "unknown names are ignored")
     }
 
+    private func put(_ node: String, status: String = "alive", ts: Double = 1000, lease: Int64?) -> FleetChange {
+        var change = hb(node, status: status)
+        change.value = Heartbeat(status: status, ts: ts, hostname: node, interval: 10, node: node).encoded()
+        change.lease = lease
+        return change
+    }
+
+    private func delete(_ node: String, previous: FleetChange) -> FleetChange {
+        FleetChange(key: layout.heartbeat(node), value: nil, previous: previous.value, previousLease: previous.lease)
+    }
+
+    /// Another writer's heartbeat proves nothing: a key without a lease is flagged
+    /// and never counts as alive.
+    func testAHeartbeatWithoutALeaseIsFlaggedNotAlive() {
+        XCTAssertEqual(names(fleet.apply(snapshot: [reg("a"), put("a", lease: 0)], now: 1)), [], "registered, no agent: dead, not news")
+        XCTAssertEqual(fleet.state(of: "a"), .dead)
+        XCTAssertEqual(fleet.node(named: "a", now: 1)?.valueError,
+                       "heartbeat: the key has no lease, so no agent wrote it; it does not count as alive")
+        XCTAssertEqual(names(fleet.apply(changes: [put("b", lease: 0)], now: 2)), [], "never ALIVE")
+        XCTAssertEqual(names(fleet.apply(changes: [put("b", lease: 7)], now: 3)), ["b ALIVE"], "an agent's put is")
+        XCTAssertEqual(names(fleet.apply(changes: [put("b", lease: 0)], now: 4)), ["b DEAD"], "overwritten without a lease")
+    }
+
+    /// LEFT only for a stopping mark under the node's own lease followed by that
+    /// lease's end; anything else that removes the key is DEAD.
+    func testLeftOnlyForAStoppingMarkUnderTheNodesOwnLease() {
+        for (markLease, expected) in [(Int64(7), "LEFT"), (0, "DEAD"), (9, "DEAD")] {
+            var fleet = FleetState(layout: layout)
+            _ = fleet.apply(changes: [put("a", lease: 7)], now: 1)
+            let mark = put("a", status: "stopping", lease: markLease)
+            let t = fleet.apply(changes: [mark, delete("a", previous: mark)], now: 2)
+            XCTAssertEqual(names(t), ["a \(expected)"], "stopping mark under lease \(markLease)")
+        }
+    }
+
+    /// A registry stop mark from an earlier run (older than the last round seen)
+    /// never turns a later crash into LEFT.
+    func testAnOldRegistryStopMarkDoesNotTurnACrashIntoLeft() {
+        let old = FleetChange(key: layout.registry("a"), value: NodeRecord(node: "a", hostname: "a", version: "0.1.0", firstStart: 1,
+                                                                          lastStart: 2, stopped: true, stoppedAt: 50).encoded())
+        _ = fleet.apply(changes: [old], now: 1)
+        let round = put("a", ts: 100, lease: 7)
+        XCTAssertEqual(names(fleet.apply(changes: [round], now: 2)), ["a ALIVE"])
+        XCTAssertEqual(names(fleet.apply(changes: [delete("a", previous: round)], now: 3)), ["a DEAD"])
+        XCTAssertEqual(fleet.state(of: "a"), .dead)
+    }
+
     func testStaleAfterThreeRoundsThenAliveAgainAndDeadlinesAreExact() {
         _ = fleet.apply(changes: [hb("a", interval: 2)], now: 100)
         XCTAssertEqual(fleet.nextDeadline() ?? 0, 106, accuracy: 0.01)

@@ -149,11 +149,17 @@ final class AgentServerTests: DaemonTestCase {
         try agent.waitForLine("registered as node n5")
         try client.put("\(prefix)/config/n5", #"{"interval": 2}"#)
         try agent.waitForLine("interval 10s -> 2s")
-        for bad in [#"{"interval": 2"#, #"{"interval": "fast"}"#, #"{"interval": 0}"#, #"{"interval": 100000}"#,
-                    #"{"metrics": "cpu"}"#, #"[1,2]"#, #"{"interval": true}"#] {
+        // Each rejection is logged: in its own line, or, past the first three
+        // changes of a round, in the round's coalesced line (which names the error
+        // in force). Waiting for each keeps them apart.
+        let cases = [(#"{"interval": 2"#, "not valid JSON"), (#"{"interval": "fast"}"#, #"got "fast""#),
+                     (#"{"interval": 0}"#, "got 0"), (#"{"interval": 100000}"#, "got 100000"),
+                     (#"{"metrics": "cpu"}"#, #"got "cpu""#), (#"[1,2]"#, "expected a JSON object"),
+                     (#"{"interval": true}"#, "got true")]
+        for (bad, error) in cases {
             let t0 = Date()
             try client.put("\(prefix)/config/n5", bad)
-            try agent.waitForLine("config rejected", after: t0, timeout: 3)
+            try agent.waitForLine(error, after: t0, timeout: 4)
         }
         XCTAssertTrue(agent.output.contains(#""interval": expected a number of seconds from 1 to 86400, got "fast""#))
         XCTAssertNil(agent.waitExit(timeout: 0.1), "the agent keeps running")
