@@ -100,6 +100,13 @@ public final class EtcdClient: @unchecked Sendable {
         return ttl
     }
 
+    /// The seconds the lease has left; nil when it is gone (expired or revoked:
+    /// etcd answers TTL -1 then).
+    public func timeToLive(_ id: Int64) throws -> Int64? {
+        let reply = try call("/v3/lease/timetolive", LeaseRequest(id: String(id)), leaseID: id)
+        return reply.ttl.flatMap { $0 >= 0 ? $0 : nil }
+    }
+
     /// Revokes the lease, deleting every key attached to it.
     public func revoke(_ id: Int64) throws {
         _ = try call("/v3/lease/revoke", LeaseRequest(id: String(id)), leaseID: id)

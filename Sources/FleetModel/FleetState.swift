@@ -45,6 +45,13 @@ public struct FleetState: Sendable {
         public var detail: String
         /// The state after the transition.
         public var state: FleetView.State
+
+        public init(node: String, event: Event, detail: String, state: FleetView.State) {
+            self.node = node
+            self.event = event
+            self.detail = detail
+            self.state = state
+        }
     }
 
     /// Health thresholds ([Server] CPUWarnPercent, MemoryWarnPercent). A warning is
@@ -67,6 +74,8 @@ public struct FleetState: Sendable {
         var lease: Int64?
         /// The lease of the last round (a non-stopping put): the node's own lease.
         var roundLease: Int64?
+        /// Since when the key holds a value without a lease (someone else's put).
+        var leaselessSince: Double?
         var registry: FleetView.RegistryInput?
         var lastSeen: Double?
         /// When the caller pardoned the node's staleness (`pardon`): its stale
@@ -125,6 +134,7 @@ public struct FleetState: Sendable {
             if let kv = heartbeats[name], let value = kv.value {
                 entry.heartbeat = FleetView.HeartbeatInput(value: value, lease: kv.lease)
                 entry.lease = kv.lease
+                entry.leaselessSince = kv.lease == 0 ? (entry.leaselessSince ?? now) : nil
                 if !(entry.heartbeat?.heartbeat?.isStopping ?? false), let lease = kv.lease { entry.roundLease = lease }
                 entry.stoppingMarked = entry.heartbeat?.heartbeat?.isStopping ?? false
                 entry.lastSeen = now
@@ -147,6 +157,7 @@ public struct FleetState: Sendable {
                 case let value?:
                     entry.heartbeat = FleetView.HeartbeatInput(value: value, lease: event.lease)
                     entry.lease = event.lease
+                    entry.leaselessSince = event.lease == 0 ? (entry.leaselessSince ?? now) : nil
                     entry.stoppingMarked = entry.heartbeat?.heartbeat?.isStopping ?? false
                     if !entry.stoppingMarked, let lease = event.lease { entry.roundLease = lease }
                     entry.lastSeen = now
@@ -163,6 +174,7 @@ public struct FleetState: Sendable {
                     if let beat = entry.heartbeat?.heartbeat, !beat.isStopping { entry.lastRoundTs = beat.ts }
                     entry.heartbeat = nil
                     entry.lease = nil
+                    entry.leaselessSince = nil
                 }
                 entries[name] = entry
                 touched.append(name)
@@ -227,8 +239,22 @@ public struct FleetState: Sendable {
     /// How many deadline items are in flight (for tests and capacity figures).
     var scheduledDeadlines: Int { deadlines.count }
 
+    /// How long a live node keeps its state while its key holds someone else's
+    /// value without a lease: its agent restores the key within milliseconds; one
+    /// that does not is dead (its lease no longer holds the key).
+    public static let leaselessGrace = 10.0
+
+    private static func inLeaselessGrace(_ entry: Entry, now: Double) -> Bool {
+        guard entry.heartbeat?.leased == false, let since = entry.leaselessSince,
+              entry.state == .alive || entry.state == .stale else { return false }
+        return now - since < leaselessGrace
+    }
+
     /// The stale deadline of an entry in its current state, nil when it has none.
     private func deadline(of entry: Entry) -> Double? {
+        if entry.heartbeat?.leased == false, let since = entry.leaselessSince, entry.state == .alive || entry.state == .stale {
+            return since + Self.leaselessGrace + 0.001
+        }
         guard entry.state == .alive, entry.heartbeat != nil, let seen = Self.staleClock(entry) else { return nil }
         return seen + rules.staleAfter(interval: entry.heartbeat?.heartbeat?.interval) + 0.001
     }
@@ -271,12 +297,22 @@ public struct FleetState: Sendable {
 
     public func state(of name: String) -> FleetView.State? { entries[name]?.state }
 
+    /// The lease of the node's last round (its agent's lease), when known.
+    public func roundLease(of name: String) -> Int64? { entries[name]?.roundLease }
+
     private func node(_ name: String, now: Double) -> FleetView.Node {
         let entry = entries[name] ?? Entry()
         var node = FleetView.node(name: name, heartbeat: entry.heartbeat, registry: entry.registry, now: now,
                                   rules: rules, lastSeen: Self.staleClock(entry), lastRoundTs: entry.lastRoundTs)
         // A pardon moves the stale clock, not what was seen.
         if entry.pardonedAt != nil { node.lastSeen = entry.lastSeen }
+        // A live node's key overwritten without a lease (someone else's put): the
+        // value proves nothing either way and its agent puts it back at once, so
+        // the node keeps its state, flagged, rather than a false DEAD; if nothing
+        // puts it back within `leaselessGrace`, it is judged by what is there.
+        if Self.inLeaselessGrace(entry, now: now), let state = entry.state {
+            node.state = state
+        }
         if entry.heartbeat == nil && entry.stoppingMarked { node.state = .stopped }
         if let state = entry.state, state == node.state, entry.since > 0 { node.since = entry.since }
         return node

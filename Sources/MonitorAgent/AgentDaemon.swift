@@ -80,6 +80,8 @@ public final class AgentDaemon: Daemon {
                 queue.append(contentsOf: state.roundCollected(collector.collect(state.selection.metrics)))
             case .putHeartbeat:
                 putHeartbeat()
+            case let .restoreHeartbeat(what):
+                if putHeartbeat() { queue.append(contentsOf: state.heartbeatRestored(what: what)) }
             case .writeRegistry:
                 writeRegistry()
             case .revokeReplacedLease:
@@ -92,13 +94,16 @@ public final class AgentDaemon: Daemon {
 
     /// Puts the heartbeat with the latest figures, attached to the lease: the
     /// only etcd write of a round.
-    private func putHeartbeat() {
-        guard let registration, let lease = state.lease else { return }
+    /// Returns whether the put went through.
+    @discardableResult
+    private func putHeartbeat() -> Bool {
+        guard let registration, let lease = state.lease else { return false }
         let value = state.heartbeat(status: Heartbeat.alive, wallTime: WallClock.now(), hostname: options.hostname)
         do {
-            try registration.client.put(state.layout.heartbeat(state.node), value: value.encoded(), lease: lease.id)
+            let revision = try registration.client.put(state.layout.heartbeat(state.node), value: value.encoded(), lease: lease.id)
             logger.debug("round \(state.seq): heartbeat put", metadata: ["event": "ROUND", "lease_id": "\(AgentState.hex(lease.id))"])
-            perform(state.heartbeatPutSucceeded())
+            perform(state.heartbeatPutSucceeded(revision: revision))
+            return true
         } catch EtcdError.leaseLost {
             registration.session.leaseSuspect()
         } catch let error as EtcdError where error.isNoSpace {
@@ -107,6 +112,7 @@ public final class AgentDaemon: Daemon {
             // The session notices the outage too and reports it once.
             logger.debug("round \(state.seq): heartbeat put failed: \(error), ignoring")
         }
+        return false
     }
 
     /// Registers the node in `<prefix>/nodes/<node>` (no lease): once per start,

@@ -7,6 +7,15 @@ import EtcdClient
 public enum AgentMessage: Sendable, Equatable {
     case session(generation: Int, SessionEvent)
     case config(generation: Int, ConfigSource, ConfigEvent)
+    /// The node's own heartbeat key changed (a put at `revision`, or a delete):
+    /// the agent tells its own writes from another writer's.
+    case heartbeatKey(generation: Int, HeartbeatKeyEvent)
+}
+
+/// A change of the node's heartbeat key, as its watch saw it.
+public enum HeartbeatKeyEvent: Sendable, Equatable {
+    case put(revision: Int64, lease: Int64)
+    case deleted(revision: Int64)
 }
 
 /// What the lease session observed. It reports each change once.

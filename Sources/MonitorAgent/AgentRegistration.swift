@@ -4,8 +4,8 @@ import EtcdClient
 import FleetModel
 import MonitorSettings
 
-/// The threads of one registration of the agent: the lease session and the two
-/// config watches, each with its own etcd client (a keepalive never queues
+/// The threads of one registration of the agent: the lease session, the watch
+/// of its own heartbeat key and the two config watches, each with its own etcd client (a keepalive never queues
 /// behind a slow put), plus the loop's client for puts. Built from one settings
 /// snapshot and one generation; every message its threads post carries that
 /// generation. A reload that changes etcd or agent settings builds a new one.
@@ -34,6 +34,13 @@ final class AgentRegistration {
                                report: { workers.post(.session(generation: generation, $0)) })
         let session = self.session
         workers.start(Self.sessionWorker, stop: { session.stop() }) { session.run() }
+        let heartbeatWatcher = HeartbeatKeyWatcher(client: EtcdClient(endpoints: endpoints, requestTimeout: timeout),
+                                                   key: layout.heartbeat(node), tick: context.workerTick)
+        workers.start(HeartbeatKeyWatcher.workerName, stop: { heartbeatWatcher.stop() }) {
+            heartbeatWatcher.run(beat: { workers.beat(HeartbeatKeyWatcher.workerName) }) {
+                workers.post(.heartbeatKey(generation: generation, $0))
+            }
+        }
         for (source, key) in [(ConfigSource.node, layout.config(node)), (.fleetDefault, layout.defaultConfig)] {
             let watcher = ConfigWatcher(client: EtcdClient(endpoints: endpoints, requestTimeout: timeout), key: key,
                                         source: source, tick: context.workerTick)

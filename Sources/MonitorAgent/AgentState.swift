@@ -22,6 +22,9 @@ public enum AgentEffect: Equatable, Sendable {
     /// Put the heartbeat (`AgentState.heartbeat`) attached to the lease, with
     /// the latest figures and no new collection.
     case putHeartbeat
+    /// Another writer deleted or overwrote the heartbeat key (`what` says which):
+    /// put it back; `heartbeatRestored` says whether to log it.
+    case restoreHeartbeat(what: String)
     /// A round: collect the selected metrics and hand them to `roundCollected`.
     case collect
     /// Write this start's registry record (once per node name and start).
@@ -79,6 +82,13 @@ public struct AgentState: Sendable {
     /// the first `configLinesPerRound` changes are logged and one extra heartbeat
     /// put shows a change at once; later ones are applied (the latest value wins)
     /// and counted, and the round's own put publishes them.
+    /// The revision of this agent's latest heartbeat put: a change of the key
+    /// after it is another writer's. (One before it was already overwritten by
+    /// that put, so a watch replaying old events after a reconnect restores nothing.)
+    private var lastOwnRevision: Int64 = 0
+    /// Tampering was logged in this episode (reset by a round without any).
+    private var tamperLogged = false
+    private var tamperedThisRound = false
     /// Why etcd refuses the heartbeat writes (out of space), while it does.
     public private(set) var writesRefused: String?
     private var configLinesThisRound = 0
@@ -122,7 +132,37 @@ public struct AgentState: Sendable {
         case let .config(generation, source, event):
             guard generation == self.generation else { return [] }
             return configEvent(source, event, now: now)
+        case let .heartbeatKey(generation, event):
+            guard generation == self.generation else { return [] }
+            return heartbeatKeyChanged(event)
         }
+    }
+
+    /// A change of the heartbeat key: ours (a revision we put) or another
+    /// writer's, which is put back at once. While the session has no lease the
+    /// key is not ours to defend (it expired, or we are registering).
+    private mutating func heartbeatKeyChanged(_ event: HeartbeatKeyEvent) -> [AgentEffect] {
+        guard let lease else { return [] }
+        switch event {
+        case let .put(revision, putLease):
+            guard revision > lastOwnRevision else { return [] }
+            tamperedThisRound = true
+            return [.restoreHeartbeat(what: putLease == 0 ? "overwritten without a lease"
+                                      : putLease == lease.id ? "overwritten under our lease" : "overwritten under lease \(Self.hex(putLease))")]
+        case let .deleted(revision):
+            guard revision > lastOwnRevision else { return [] }
+            tamperedThisRound = true
+            return [.restoreHeartbeat(what: "deleted")]
+        }
+    }
+
+    /// The restore put went through: logged once per episode of tampering (a
+    /// round without any ends the episode).
+    public mutating func heartbeatRestored(what: String) -> [AgentEffect] {
+        guard !tamperLogged else { return [] }
+        tamperLogged = true
+        return [.log(AgentLogLine(.warning, "heartbeat key \(layout.heartbeat(node)) was \(what) by another writer; restored it",
+                                  ["node": node, "event": "HEARTBEAT_TAMPERED"]))]
     }
 
     private mutating func sessionChanged(_ event: SessionEvent) -> [AgentEffect] {
@@ -294,6 +334,8 @@ public struct AgentState: Sendable {
         coalescedChanges = 0
         configLinesThisRound = 0
         extraPutThisRound = false
+        if !tamperedThisRound { tamperLogged = false }
+        tamperedThisRound = false
         return effects + [.collect]
     }
 
@@ -353,6 +395,13 @@ public struct AgentState: Sendable {
         writesRefused = "etcd out of space (NOSPACE alarm)"
         return [.log(AgentLogLine(.error, "etcd refuses writes: \(error); the heartbeat is not updated meanwhile, the lease is kept alive",
                                   ["node": node, "event": "ETCD_NOSPACE"]))]
+    }
+
+    /// A heartbeat put went through at `revision`: remembered as ours; ends a
+    /// write refusal, once.
+    public mutating func heartbeatPutSucceeded(revision: Int64) -> [AgentEffect] {
+        lastOwnRevision = max(lastOwnRevision, revision)
+        return heartbeatPutSucceeded()
     }
 
     /// A heartbeat put went through: ends a refusal, once.

@@ -25,12 +25,16 @@ public final class ServerDaemon: Daemon {
         case compacted(revision: Int64, failure: String?)
         /// etcd's alarm list: whether NOSPACE is raised; nil when it could not be read.
         case alarms(noSpace: Bool?)
+        /// The seconds a node's lease has left (nil: gone), asked when its key
+        /// disappeared; `known` is false when etcd could not be asked.
+        case leaseChecked(node: String, lease: Int64, ttl: Int64?, known: Bool)
     }
 
     /// What the maintenance worker is asked to do.
     enum MaintenanceRequest: Sendable {
         case compact(Int64)
         case checkAlarms
+        case checkLease(node: String, lease: Int64)
         case stop
     }
 
@@ -64,6 +68,12 @@ public final class ServerDaemon: Daemon {
     private var heldStale: [FleetState.Transition] = []
     private var alarmCheckPending = false
     private var nextAlarmCheck: MonotonicInstant?
+    /// DEAD verdicts waiting for etcd to say whether the node's lease is gone:
+    /// a key deleted by another writer looks like a lease expiry on the watch.
+    private var heldDead: [String: FleetState.Transition] = [:]
+    /// Nodes whose key was deleted while their lease lived: when to ask again
+    /// (their agent restores the key at once; one that does not dies with its lease).
+    private var leaseRechecks: [String: (lease: Int64, at: MonotonicInstant)] = [:]
 
     public init(settings: Settings, logger: Logger, context: DaemonContext<Message>) {
         self.settings = settings
@@ -88,7 +98,7 @@ public final class ServerDaemon: Daemon {
     }
 
     public var nextDeadline: MonotonicInstant? {
-        [fleetDeadline, nextSummary, nextCompaction, nextAlarmCheck].compactMap { $0 }.min()
+        ([fleetDeadline, nextSummary, nextCompaction, nextAlarmCheck] + leaseRechecks.values.map(\.at)).compactMap { $0 }.min()
     }
 
     public func deadlineReached(now: MonotonicInstant) {
@@ -99,6 +109,10 @@ public final class ServerDaemon: Daemon {
         if let due = nextSummary, now >= due {
             logSummary(now: now)
             nextSummary = summaryInterval.map { now + $0 }
+        }
+        for (node, recheck) in leaseRechecks where now >= recheck.at {
+            leaseRechecks[node] = nil
+            maintenance?.post(.checkLease(node: node, lease: recheck.lease))
         }
         if let due = nextAlarmCheck, now >= due {
             checkAlarms()
@@ -129,6 +143,8 @@ public final class ServerDaemon: Daemon {
             }
         case let .alarms(noSpace):
             alarmsRead(noSpace: noSpace, now: now)
+        case let .leaseChecked(node, lease, ttl, known):
+            leaseChecked(node: node, lease: lease, ttl: ttl, known: known, now: now)
         }
         refreshDeadline()
     }
@@ -168,8 +184,29 @@ public final class ServerDaemon: Daemon {
     }
 
     /// Logs transitions, except STALE ones: those wait for etcd's alarm list
-    /// (a full etcd silences every agent at once), or are pardoned while it is full.
+    /// (a full etcd silences every agent at once), or are pardoned while it is full;
+    /// and DEAD ones for a node whose lease we know: those wait for etcd to say
+    /// the lease is gone (a stray delete of a live node's key is no death).
     private func report(_ transitions: [FleetState.Transition], now: MonotonicInstant) {
+        var transitions = transitions
+        transitions.removeAll { t in
+            switch t.event {
+            case .dead:
+                guard let lease = fleet.roundLease(of: t.node), lease != 0, let maintenance else { return false }
+                heldDead[t.node] = t
+                maintenance.post(.checkLease(node: t.node, lease: lease))
+                return true
+            case .alive:
+                // Its key is back under its lease: the delete was another writer's.
+                if heldDead.removeValue(forKey: t.node) != nil {
+                    logTampered(t.node)
+                    return true
+                }
+                return leaseRechecks.removeValue(forKey: t.node) != nil // said when the lease was found alive
+            default:
+                return false
+            }
+        }
         let stale = transitions.filter { $0.event == .stale }
         if !stale.isEmpty {
             if etcdFull {
@@ -180,6 +217,26 @@ public final class ServerDaemon: Daemon {
             }
         }
         log(transitions.filter { $0.event != .stale })
+    }
+
+    /// etcd answered about a node whose key disappeared: a lease that is gone
+    /// makes the held DEAD true; a live one means someone else deleted the key
+    /// (its agent puts it back), asked again when the lease would run out.
+    private func leaseChecked(node: String, lease: Int64, ttl: Int64?, known: Bool, now: MonotonicInstant) {
+        let held = heldDead.removeValue(forKey: node)
+        guard fleet.state(of: node) == .dead else { return } // back meanwhile
+        if known, let ttl {
+            if held != nil { logTampered(node) }
+            leaseRechecks[node] = (lease, now + Double(ttl) + 1)
+            return
+        }
+        // Gone (or etcd could not say): the death stands.
+        log([held ?? FleetState.Transition(node: node, event: .dead, detail: "lease expired", state: .dead)])
+    }
+
+    private func logTampered(_ node: String) {
+        logger.warning("node \(node): its heartbeat key was deleted by another writer while its lease was alive; not reported DEAD",
+                       metadata: ["node": "\(node)", "event": "HEARTBEAT_TAMPERED"])
     }
 
     private func checkAlarms() {
@@ -296,6 +353,9 @@ public final class ServerDaemon: Daemon {
                     }
                 case .checkAlarms:
                     group.post(.alarms(noSpace: (try? client.alarms()).map { $0.contains("NOSPACE") }))
+                case let .checkLease(node, lease):
+                    let ttl = Result { try client.timeToLive(lease) }
+                    group.post(.leaseChecked(node: node, lease: lease, ttl: (try? ttl.get()) ?? nil, known: (try? ttl.get()) != nil))
                 }
             }
         }

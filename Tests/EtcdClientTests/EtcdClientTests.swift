@@ -35,7 +35,10 @@ final class EtcdClientTests: EtcdTestCase {
         try client.put("/t/lease/k", "v", lease: lease.id)
         XCTAssertEqual(try client.range("/t/lease/k").kvs.first?.lease, lease.id)
         XCTAssertEqual(try client.keepAlive(lease.id), 5)
+        let left = try XCTUnwrap(try client.timeToLive(lease.id))
+        XCTAssertTrue((4...5).contains(left), "\(left) s left")
         try client.revoke(lease.id)
+        XCTAssertNil(try client.timeToLive(lease.id), "gone")
         XCTAssertTrue(try client.range("/t/lease/k").kvs.isEmpty, "revoke deletes attached keys")
         // etcd answers a keepalive on a dead lease without TTL: that is leaseLost.
         XCTAssertThrowsError(try client.keepAlive(lease.id)) { error in

@@ -105,7 +105,15 @@ final class FleetStateTests: XCTestCase {
                        "heartbeat: the key has no lease, so no agent wrote it; it does not count as alive")
         XCTAssertEqual(names(fleet.apply(changes: [put("b", lease: 0)], now: 2)), [], "never ALIVE")
         XCTAssertEqual(names(fleet.apply(changes: [put("b", lease: 7)], now: 3)), ["b ALIVE"], "an agent's put is")
-        XCTAssertEqual(names(fleet.apply(changes: [put("b", lease: 0)], now: 4)), ["b DEAD"], "overwritten without a lease")
+        XCTAssertEqual(names(fleet.apply(changes: [put("b", lease: 0)], now: 4)), [],
+                       "overwritten without a lease: no false DEAD, the state stays, flagged (its agent restores the key)")
+        XCTAssertNotNil(fleet.node(named: "b", now: 4)?.valueError)
+        XCTAssertEqual(fleet.nextDeadline() ?? 0, 14, accuracy: 0.01, "judged again after the grace")
+        XCTAssertEqual(names(fleet.tick(now: 14.01)), ["b DEAD"], "nothing restored it: its lease no longer holds the key")
+        XCTAssertEqual(names(fleet.apply(changes: [put("b", lease: 7)], now: 15)), ["b ALIVE"])
+        let forged = put("b", status: "stopping", lease: 0)
+        XCTAssertEqual(names(fleet.apply(changes: [forged, delete("b", previous: forged)], now: 5)), ["b DEAD"],
+                       "a forged stopping mark then a delete is no clean stop")
     }
 
     /// LEFT only for a stopping mark under the node's own lease followed by that

@@ -144,6 +144,33 @@ final class AgentServerTests: DaemonTestCase {
         XCTAssertTrue(agent.output.contains("coalesced; in force"), String(agent.output.suffix(2000)))
     }
 
+    /// Another writer deletes or overwrites a running agent's heartbeat: the agent
+    /// notices at once (it watches its key), logs it once and puts it back under
+    /// its lease; the server never reports the node LEFT, and DEAD at most briefly.
+    func testATamperedHeartbeatIsRestored() throws {
+        let server = try startServer()
+        let agent = try startAgent(node: "n11")
+        try agent.waitForLine("registered as node n11")
+        try server.waitForLine("node n11 ALIVE")
+        let key = "\(prefix)/heartbeat/n11"
+        let lease = try XCTUnwrap(try heartbeat("n11")).lease
+        let t0 = Date()
+        _ = try client.delete(key)
+        let restored = try agent.waitForLine("was deleted by another writer; restored it", after: t0, timeout: 3)
+        print("heartbeat deleted -> restored by the agent: \(ms(restored.timeIntervalSince(t0)))")
+        try eventually("the key is back under the agent's lease") { try heartbeat("n11")?.lease == lease }
+        _ = try client.put(key, #"{"status":"stopping","ts":1,"hostname":"forged"}"#)
+        try eventually("restored again under the lease", timeout: 3) {
+            guard let kv = try heartbeat("n11") else { return false }
+            return kv.lease == lease && (try? Heartbeat.parse(kv.value))?.hostname != "forged"
+        }
+        Thread.sleep(forTimeInterval: 0.3)
+        XCTAssertEqual(agent.output.components(separatedBy: "by another writer").count - 1, 1, "logged once per episode")
+        XCTAssertFalse(server.output.contains("node n11 LEFT"), server.output)
+        XCTAssertFalse(server.output.contains("node n11 DEAD"), "no false DEAD for a delete or an overwrite:\n\(server.output)")
+        try server.waitForLine("node n11: its heartbeat key was deleted by another writer while its lease was alive")
+    }
+
     func testMalformedConfigKeepsTheLastGoodOneAndIsReported() throws {
         let agent = try startAgent(node: "n5")
         try agent.waitForLine("registered as node n5")

@@ -96,6 +96,27 @@ final class AgentStateTests: XCTestCase {
         XCTAssertEqual(state.roundDue(now: state.nextRound), [.collect], "nothing more to say")
     }
 
+    /// Its own puts are known by revision; any later change of the key is another
+    /// writer's and is put back, logged once per episode.
+    func testAnotherWritersChangeOfTheHeartbeatKeyIsRestoredAndLoggedOnce() {
+        var state = makeState()
+        let key: (HeartbeatKeyEvent) -> AgentMessage = { .heartbeatKey(generation: 1, $0) }
+        XCTAssertEqual(state.handle(key(.deleted(revision: 5)), now: ms(1)), [], "no lease yet: nothing to defend")
+        _ = state.handle(.session(generation: 1, .granted(lease)), now: ms(5))
+        _ = state.heartbeatPutSucceeded(revision: 10)
+        XCTAssertEqual(state.handle(key(.put(revision: 10, lease: lease.id)), now: ms(6)), [], "our own put")
+        XCTAssertEqual(state.handle(key(.put(revision: 9, lease: 0)), now: ms(6)), [], "older than our last put: already overwritten")
+        XCTAssertEqual(state.handle(key(.deleted(revision: 11)), now: ms(7)), [.restoreHeartbeat(what: "deleted")])
+        XCTAssertEqual(state.handle(key(.put(revision: 12, lease: 0)), now: ms(8)), [.restoreHeartbeat(what: "overwritten without a lease")])
+        XCTAssertEqual(state.handle(key(.put(revision: 13, lease: 0x99)), now: ms(8)), [.restoreHeartbeat(what: "overwritten under lease 99")])
+        XCTAssertEqual(events(state.heartbeatRestored(what: "deleted")), ["HEARTBEAT_TAMPERED"])
+        XCTAssertEqual(state.heartbeatRestored(what: "overwritten without a lease"), [], "once per episode")
+        _ = state.roundDue(now: ms(1000))   // the round of the tampering
+        _ = state.roundDue(now: state.nextRound)   // a quiet round ends the episode
+        XCTAssertEqual(events(state.heartbeatRestored(what: "deleted")), ["HEARTBEAT_TAMPERED"], "a new episode is logged")
+        XCTAssertEqual(state.handle(.heartbeatKey(generation: 2, .deleted(revision: 99)), now: ms(9)), [], "another generation's")
+    }
+
     func testTheFirstRoundComesOneSecondAfterStartAlsoWhenANodeConfigExistsAtStart() {
         var state = makeState()
         _ = state.handle(config(.node, #"{"interval": 30}"#, initial: true), now: ms(50))
