@@ -67,7 +67,17 @@ final class CurlEasy {
     /// Runs a prepared transfer to completion (blocking) and returns status and body.
     func perform() -> (CURLcode, Int, [UInt8]) {
         var body: [UInt8] = []
-        onData = { body.append(contentsOf: $0); return true }
+        onData = { [handle] chunk in
+            // The announced size, once: a 6 MB range reply is not copied while it grows.
+            if body.isEmpty {
+                var length: curl_off_t = -1
+                if ccurl_getinfo_off_t(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK, length > 0 {
+                    body.reserveCapacity(Int(min(length, 256 << 20)))
+                }
+            }
+            body.append(contentsOf: chunk)
+            return true
+        }
         let code = curl_easy_perform(handle)
         onData = { _ in true }
         return (code, responseCode, body)

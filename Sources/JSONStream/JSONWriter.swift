@@ -28,6 +28,15 @@ public struct JSONWriter {
 
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// The document and a final newline, moved out of the writer (which is left
+    /// empty): a large document is not copied.
+    public mutating func takeLine() -> [UInt8] {
+        var out: [UInt8] = []
+        swap(&out, &bytes)
+        out.append(UInt8(ascii: "\n"))
+        return out
+    }
+
     public mutating func object(_ body: (inout JSONWriter) -> Void) {
         container(open: UInt8(ascii: "{"), close: UInt8(ascii: "}"), body)
     }

@@ -41,7 +41,7 @@ struct StatusCommand: CtlCommand {
         let view = try Self.view(session, rules: rules)
         switch output {
         case .json:
-            session.output.write(StatusReport.json(view, staleAfterRounds: rules.staleAfterRounds))
+            session.output.write(bytes: StatusReport.json(view, staleAfterRounds: rules.staleAfterRounds))
         case .table:
             if view.nodes.isEmpty {
                 session.output.line("No nodes: nothing under \(layout.nodesPrefix) or \(layout.heartbeatPrefix).")

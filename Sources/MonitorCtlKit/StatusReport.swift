@@ -80,7 +80,7 @@ enum StatusReport {
     /// in `monitorctl status --help`); every node field is always present, null
     /// when unknown. Keys sorted; written front to back (10,000 nodes in a few
     /// tens of milliseconds, no tree of `Any`).
-    static func json(_ view: FleetView, staleAfterRounds: Int) -> String {
+    static func json(_ view: FleetView, staleAfterRounds: Int) -> [UInt8] {
         // About 600 bytes per node.
         var w = JSONWriter(capacity: 1024 + 640 * view.nodes.count)
         w.object { w in
@@ -102,7 +102,7 @@ enum StatusReport {
             w.key("time")
             w.number(view.now)
         }
-        return w.text + "\n"
+        return w.takeLine()
     }
 
     static func object(_ node: FleetView.Node, _ w: inout JSONWriter) {

@@ -1,6 +1,7 @@
 import EtcdClient
 import FleetModel
 import Foundation
+import SystemdTestKit
 import XCTest
 
 /// The spine end to end: real etcd, the real daemons as processes.
@@ -85,7 +86,9 @@ final class AgentServerTests: DaemonTestCase {
     /// per round and a watchdog kill loop: now it is refused unread, rounds keep
     /// their rhythm, the log line stays short and SIGTERM is honoured at once.
     func testAHugeConfigValueIsRefusedCheaply() throws {
-        let agent = try startAgent(node: "n9")
+        let notify = try NotifyRecorder()
+        let agent = try DaemonProcess("monitor-agentd", arguments: ["--config", try settingsFile(node: "n9")],
+                                      environment: ["NOTIFY_SOCKET": notify.address, "WATCHDOG_USEC": "2000000"])
         try agent.waitForLine("registered as node n9")
         try client.put("\(prefix)/config/n9", #"{"interval": 1}"#)
         try agent.waitForLine("interval 10s -> 1s")
@@ -97,6 +100,8 @@ final class AgentServerTests: DaemonTestCase {
         try eventually("two more rounds at 1 s", timeout: 4) {
             (try Heartbeat.parse(try XCTUnwrap(try heartbeat("n9")).value).seq ?? 0) >= seq0 + 2
         }
+        let pets = notify.all().filter { $0 == "WATCHDOG=1" }.count
+        try notify.waitFor({ _ in notify.all().filter { $0 == "WATCHDOG=1" }.count >= pets + 2 }, timeout: 3)
         let rejected = try XCTUnwrap(agent.output.split(separator: "\n").first { $0.contains("config rejected") })
         XCTAssertTrue(rejected.contains("exceeds 64 KiB"), String(rejected))
         XCTAssertLessThan(rejected.utf8.count, 600, "one short line: \(rejected)")

@@ -102,6 +102,19 @@ final class SystemdProtocolTests: DaemonTestCase {
         }
     }
 
+    /// SIGTERM during start-up (etcd not reachable yet) ends the daemon at once.
+    func testSIGTERMDuringStartUpIsHonoured() throws {
+        let unreachable = "http://127.0.0.1:\(try EtcdCluster.freePort())"
+        for daemon in ["monitor-agentd", "monitor-serverd"] {
+            let p = try DaemonProcess(daemon, arguments: ["--config", try settingsFile(node: "early", endpoints: [unreachable])])
+            usleep(50_000)
+            let sent = Date()
+            p.signal(SIGTERM)
+            XCTAssertNotNil(p.waitExit(timeout: 2), "\(daemon) ends")
+            XCTAssertLessThan(Date().timeIntervalSince(sent), 1.5, daemon)
+        }
+    }
+
     func testHelpAndVersionOnEveryExecutable() throws {
         for name in ["monitor-agentd", "monitor-serverd", "monitorctl"] {
             let help = try DaemonProcess(name, arguments: ["--help"])
