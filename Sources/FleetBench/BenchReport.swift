@@ -8,6 +8,8 @@ public struct BenchReport: Sendable, Codable {
     public var interval: Double
     /// From the server's start to the last node's ALIVE line.
     public var allAliveSeconds = 0.0
+    /// From the server's start to its line saying the first read of every key is done.
+    public var syncedSeconds = 0.0
     /// Over the steady window, in % of one core.
     public var serverCPUPercent = 0.0
     public var serverRSSMiB = 0.0
@@ -48,7 +50,7 @@ public struct BenchReport: Sendable, Codable {
         // "monitor-serverd:4.1%,heartbeat_watch:0.7%", busiest first.
         let threads = serverThreadCPUPercent.sorted { $0.value > $1.value }
             .map { "\($0.key.replacingOccurrences(of: " ", with: "_")):\(f($0.value, 1))%" }.joined(separator: ",")
-        return "bench: nodes=\(nodes) all_alive=\(f(allAliveSeconds))s server_cpu=\(f(serverCPUPercent))% "
+        return "bench: nodes=\(nodes) all_alive=\(f(allAliveSeconds))s (read=\(f(syncedSeconds))s) server_cpu=\(f(serverCPUPercent))% "
             + "server_threads=\(threads) "
             + "server_rss=\(f(serverRSSMiB, 1))MiB cpu_per_event=\(f(serverCPUMicrosecondsPerEvent, 0))us "
             + "dead_delay_median=\(f(dead.median, 3))s dead_delay_max=\(f(dead.max, 3))s "

@@ -40,7 +40,7 @@ public struct BenchRun: Sendable {
         [Server]
         SummaryIntervalSec=0
         [Log]
-        Level=notice
+        Level=info
         """.write(toFile: config, atomically: true, encoding: .utf8)
         var report = BenchReport(nodes: options.nodes, ttl: options.ttl, interval: options.interval)
 
@@ -65,6 +65,7 @@ public struct BenchRun: Sendable {
                              + server.lastLogLines.joined(separator: "\n"))
         }
         report.allAliveSeconds = allAlive.secondsSince(started)
+        report.syncedSeconds = server.synced.withLock { $0 }?.secondsSince(started) ?? 0
         log("all \(options.nodes) nodes ALIVE \(FixedPoint.text(report.allAliveSeconds, places: 2)) s after the server started")
 
         // Steady state: rounds and keepalives only.

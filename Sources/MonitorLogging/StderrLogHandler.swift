@@ -73,11 +73,26 @@ public struct StderrLogHandler: LogHandler {
 
     /// Whether a message has a word like `event=DEAD` in it: shown bare, it would
     /// read as one more field (a node named "x event=DEAD" must not forge one).
+    /// One pass over the bytes, no allocation (every record goes through it).
     static func looksLikeFields(_ text: String) -> Bool {
-        text.split(separator: " ").contains { word in
-            guard let equals = word.firstIndex(of: "="), equals != word.startIndex else { return false }
-            return word[..<equals].allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
+        // Bytes since the word began, and whether all were letters, digits or "_".
+        var length = 0, identifier = true
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: " "):
+                length = 0
+                identifier = true
+            case UInt8(ascii: "="):
+                if identifier && length > 0 { return true }
+                identifier = false
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"):
+                length += 1
+            default:
+                identifier = false
+            }
         }
+        return false
     }
 
     static func quotedIfNeeded(_ value: String) -> String {

@@ -11,6 +11,8 @@ public enum SafeText {
     /// too, so that `unescaped` gives the exact text back (for a key an operator
     /// copies from the screen into a command).
     public static func escaped(_ text: String, reversible: Bool = false) -> String {
+        // Printable ASCII, the common case (every log line), is checked bytewise.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && !(reversible && $0 == UInt8(ascii: "\\")) }) { return text }
         func special(_ scalar: Unicode.Scalar) -> Bool { needsEscape(scalar) || (reversible && scalar == "\\") }
         guard text.unicodeScalars.contains(where: special) else { return text }
         var out = String.UnicodeScalarView()
