@@ -390,6 +390,8 @@ public final class ServerDaemon: Daemon {
             etcdFull = false
             heldStale = []
             nextAlarmCheck = nil
+            heldDead = [:]
+            leaseRechecks = [:]
             startWatch()
         } else {
             let fresh = Self.makeFleet(new)
