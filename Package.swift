@@ -114,6 +114,7 @@ let package = Package(
             "MonitorAgent", "FleetModel", "ProcFS", "ProcFSTestKit", "MonitorSettings", "LoggingTestKit", "Concurrency",
             "EtcdClient",
         ]),
+        .testTarget(name: "MonitorServerTests", dependencies: ["MonitorServer", "FleetModel", "Concurrency"]),
         .testTarget(name: "MonitorCtlKitTests", dependencies: [
             "MonitorCtlKit", "FleetModel", "MonitorSettings", "EtcdClient", "EtcdTestSupport", "Concurrency", "SafeText",
         ]),

@@ -14,9 +14,9 @@ import MonitorSettings
 /// `HistoryRetentionSec` a worker compacts etcd to the revision the server saw
 /// one period earlier (as kube-apiserver does), since every heartbeat put adds
 /// about 512 bytes of history that etcd keeps until compacted. A full etcd is
-/// named, not misread: before reporting nodes STALE it reads etcd's alarm list,
-/// and while the NOSPACE alarm is raised (no agent can write a round) it says so
-/// once and pardons the silence instead (see `FleetState.pardon`). Ends with `stop()`.
+/// named and a stray delete is no death: STALE and DEAD verdicts go through a
+/// `VerdictGate`, which has etcd's alarm list and the node's lease checked
+/// first. Ends with `stop()`.
 public final class ServerDaemon: Daemon {
     public enum Message: Sendable {
         case watch(ResumableWatch.Update)
@@ -41,8 +41,6 @@ public final class ServerDaemon: Daemon {
     public static let mainLoop = "main loop"
     static let watchWorker = "heartbeat watch"
     static let maintenanceWorker = "etcd maintenance"
-    /// How often the alarm list is read while NOSPACE is raised, to notice recovery.
-    static let alarmRecheck = 5.0
 
     private var settings: Settings
     private let logger: Logger
@@ -62,18 +60,7 @@ public final class ServerDaemon: Daemon {
     private var nextCompaction: MonotonicInstant?
     private var maintenance: Mailbox<MaintenanceRequest>?
     private var compactionFailing = false
-    /// The NOSPACE alarm is raised: agents' rounds cannot be written.
-    private var etcdFull = false
-    /// STALE verdicts waiting for the alarm list.
-    private var heldStale: [FleetState.Transition] = []
-    private var alarmCheckPending = false
-    private var nextAlarmCheck: MonotonicInstant?
-    /// DEAD verdicts waiting for etcd to say whether the node's lease is gone:
-    /// a key deleted by another writer looks like a lease expiry on the watch.
-    private var heldDead: [String: FleetState.Transition] = [:]
-    /// Nodes whose key was deleted while their lease lived: when to ask again
-    /// (their agent restores the key at once; one that does not dies with its lease).
-    private var leaseRechecks: [String: (lease: Int64, at: MonotonicInstant)] = [:]
+    private var gate = VerdictGate()
 
     public init(settings: Settings, logger: Logger, context: DaemonContext<Message>) {
         self.settings = settings
@@ -98,7 +85,7 @@ public final class ServerDaemon: Daemon {
     }
 
     public var nextDeadline: MonotonicInstant? {
-        ([fleetDeadline, nextSummary, nextCompaction, nextAlarmCheck] + leaseRechecks.values.map(\.at)).compactMap { $0 }.min()
+        [fleetDeadline, nextSummary, nextCompaction, gate.nextDeadline].compactMap { $0 }.min()
     }
 
     public func deadlineReached(now: MonotonicInstant) {
@@ -110,13 +97,8 @@ public final class ServerDaemon: Daemon {
             logSummary(now: now)
             nextSummary = summaryInterval.map { now + $0 }
         }
-        for (node, recheck) in leaseRechecks where now >= recheck.at {
-            leaseRechecks[node] = nil
-            maintenance?.post(.checkLease(node: node, lease: recheck.lease))
-        }
-        if let due = nextAlarmCheck, now >= due {
-            checkAlarms()
-            nextAlarmCheck = now + Self.alarmRecheck
+        if let due = gate.nextDeadline, now >= due {
+            apply(gate.deadlineReached(now: now), now: now)
         }
         if let due = nextCompaction, now >= due {
             if revisionAtLastTick > 0 { maintenance?.post(.compact(revisionAtLastTick)) }
@@ -142,9 +124,10 @@ public final class ServerDaemon: Daemon {
                 logger.debug("compacted etcd's history to revision \(revision)", metadata: ["event": "COMPACTED"])
             }
         case let .alarms(noSpace):
-            alarmsRead(noSpace: noSpace, now: now)
+            apply(gate.alarmsRead(noSpace: noSpace, now: now, isStale: { fleet.state(of: $0) == .stale }), now: now)
         case let .leaseChecked(node, lease, ttl, known):
-            leaseChecked(node: node, lease: lease, ttl: ttl, known: known, now: now)
+            apply(gate.leaseChecked(node: node, lease: lease, ttl: ttl, known: known, now: now,
+                                    stillDead: fleet.state(of: node) == .dead), now: now)
         }
         refreshDeadline()
     }
@@ -183,94 +166,36 @@ public final class ServerDaemon: Daemon {
         fleetDeadline = fleet.nextDeadline().map { MonotonicInstant(nanoseconds: UInt64(max(0, $0 * 1e9))) }
     }
 
-    /// Logs transitions, except STALE ones: those wait for etcd's alarm list
-    /// (a full etcd silences every agent at once), or are pardoned while it is full;
-    /// and DEAD ones for a node whose lease we know: those wait for etcd to say
-    /// the lease is gone (a stray delete of a live node's key is no death).
+    /// Logs transitions; STALE and DEAD ones first pass the gate.
     private func report(_ transitions: [FleetState.Transition], now: MonotonicInstant) {
-        var transitions = transitions
-        transitions.removeAll { t in
-            switch t.event {
-            case .dead:
-                guard let lease = fleet.roundLease(of: t.node), lease != 0, let maintenance else { return false }
-                heldDead[t.node] = t
-                maintenance.post(.checkLease(node: t.node, lease: lease))
-                return true
-            case .alive:
-                // Its key is back under its lease: the delete was another writer's.
-                if heldDead.removeValue(forKey: t.node) != nil {
-                    logTampered(t.node)
-                    return true
-                }
-                return leaseRechecks.removeValue(forKey: t.node) != nil // said when the lease was found alive
-            default:
-                return false
-            }
-        }
-        let stale = transitions.filter { $0.event == .stale }
-        if !stale.isEmpty {
-            if etcdFull {
-                fleet.pardon(stale.map(\.node), now: now.seconds)
-            } else {
-                heldStale += stale
-                checkAlarms()
-            }
-        }
-        log(transitions.filter { $0.event != .stale })
+        apply(gate.transitions(transitions, lease: { fleet.roundLease(of: $0) }), now: now)
     }
 
-    /// etcd answered about a node whose key disappeared: a lease that is gone
-    /// makes the held DEAD true; a live one means someone else deleted the key
-    /// (its agent puts it back), asked again when the lease would run out.
-    private func leaseChecked(node: String, lease: Int64, ttl: Int64?, known: Bool, now: MonotonicInstant) {
-        let held = heldDead.removeValue(forKey: node)
-        guard fleet.state(of: node) == .dead else { return } // back meanwhile
-        if known, let ttl {
-            if held != nil { logTampered(node) }
-            leaseRechecks[node] = (lease, now + Double(ttl) + 1)
-            return
-        }
-        // Gone (or etcd could not say): the death stands.
-        log([held ?? FleetState.Transition(node: node, event: .dead, detail: "lease expired", state: .dead)])
-    }
-
-    private func logTampered(_ node: String) {
-        logger.warning("node \(node): its heartbeat key was deleted by another writer while its lease was alive; not reported DEAD",
-                       metadata: ["node": "\(node)", "event": "HEARTBEAT_TAMPERED"])
-    }
-
-    private func checkAlarms() {
-        guard !alarmCheckPending, let maintenance else { return }
-        alarmCheckPending = true
-        maintenance.post(.checkAlarms)
-    }
-
-    /// The alarm list arrived: the held STALE verdicts are reported, or pardoned
-    /// when etcd is full; entering and leaving the full state is logged once.
-    private func alarmsRead(noSpace: Bool?, now: MonotonicInstant) {
-        alarmCheckPending = false
-        let held = heldStale.filter { fleet.state(of: $0.node) == .stale }
-        heldStale = []
-        if noSpace == true {
-            fleet.pardon(held.map(\.node), now: now.seconds)
-            if !etcdFull {
-                etcdFull = true
-                let nodes = "\(held.count) node\(held.count == 1 ? "" : "s") without a new round \(held.count == 1 ? "is" : "are")"
+    /// Carries out what the gate decided.
+    private func apply(_ out: VerdictGate.Output, now: MonotonicInstant) {
+        if !out.pardon.isEmpty { fleet.pardon(out.pardon, now: now.seconds) }
+        log(out.log)
+        for notice in out.notices {
+            switch notice {
+            case let .etcdFull(silenced):
+                let nodes = "\(silenced) node\(silenced == 1 ? "" : "s") without a new round \(silenced == 1 ? "is" : "are")"
                 let line = "etcd is out of space (NOSPACE alarm): no agent can write its rounds, so \(nodes) not reported STALE; "
                     + "rounds are unknown until space is freed (compact, defragment, etcdctl alarm disarm)"
                 logger.error("\(line)", metadata: ["event": "ETCD_NOSPACE"])
+            case .etcdWritable:
+                logger.notice("etcd accepts writes again (NOSPACE alarm cleared); nodes whose rounds do not resume are reported STALE a full period from now",
+                              metadata: ["event": "ETCD_WRITES_RESUMED"])
+            case let .tampered(node):
+                logger.warning("node \(node): its heartbeat key was deleted by another writer while its lease was alive; not reported DEAD",
+                               metadata: ["node": "\(node)", "event": "HEARTBEAT_TAMPERED"])
             }
-            nextAlarmCheck = now + Self.alarmRecheck
-            return
         }
-        if noSpace == false && etcdFull {
-            etcdFull = false
-            nextAlarmCheck = nil
-            logger.notice("etcd accepts writes again (NOSPACE alarm cleared); nodes whose rounds do not resume are reported STALE a full period from now",
-                          metadata: ["event": "ETCD_WRITES_RESUMED"])
+        for request in out.requests {
+            switch request {
+            case .checkAlarms: maintenance?.post(.checkAlarms)
+            case let .checkLease(node, lease): maintenance?.post(.checkLease(node: node, lease: lease))
+            }
         }
-        // Not full, or the list could not be read: the verdicts stand.
-        log(held)
     }
 
     private func log(_ transitions: [FleetState.Transition]) {
@@ -316,7 +241,7 @@ public final class ServerDaemon: Daemon {
         var line = fleet.summary
         if !synced { line = "reading heartbeats from etcd" }
         if watchUp == false { line += "; etcd unreachable, watch retrying" }
-        if etcdFull { line += "; etcd out of space (NOSPACE): rounds unknown" }
+        if gate.etcdFull { line += "; etcd out of space (NOSPACE): rounds unknown" }
         return line
     }
 
@@ -360,7 +285,6 @@ public final class ServerDaemon: Daemon {
             }
         }
         maintenance = requests
-        alarmCheckPending = false
         workers = group
     }
 
@@ -387,11 +311,7 @@ public final class ServerDaemon: Daemon {
             // Another cluster's revisions and alarms mean nothing here.
             latestRevision = 0
             revisionAtLastTick = 0
-            etcdFull = false
-            heldStale = []
-            nextAlarmCheck = nil
-            heldDead = [:]
-            leaseRechecks = [:]
+            gate.reset()
             startWatch()
         } else {
             let fresh = Self.makeFleet(new)

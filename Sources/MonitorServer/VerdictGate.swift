@@ -1,0 +1,146 @@
+import Concurrency
+import FleetModel
+
+/// The verdicts the watch alone cannot justify, held until etcd is asked:
+/// STALE waits for etcd's alarm list (a full etcd silences every agent at once,
+/// which is no fault of theirs), DEAD for the node's lease (another writer's
+/// delete looks like a lease expiry on the watch). Pure: it is fed transitions
+/// and etcd's answers with the time, and says what to log, ask, pardon and tell.
+/// Owned by `ServerDaemon`; `reset()` when the etcd cluster changes.
+struct VerdictGate {
+    /// A question for etcd (the server's maintenance worker asks it).
+    enum Request: Equatable {
+        case checkAlarms
+        case checkLease(node: String, lease: Int64)
+    }
+
+    /// Something to say once.
+    enum Notice: Equatable {
+        /// NOSPACE raised: this many nodes without a new round are not reported STALE.
+        case etcdFull(silenced: Int)
+        case etcdWritable
+        /// The node's key was deleted while its lease lived: not reported DEAD.
+        case tampered(node: String)
+    }
+
+    /// What the caller does with one input, in this order: pardon, log, tell, ask.
+    struct Output: Equatable {
+        var pardon: [String] = []
+        var log: [FleetState.Transition] = []
+        var notices: [Notice] = []
+        var requests: [Request] = []
+    }
+
+    /// How often the alarm list is read while NOSPACE is raised, to notice recovery.
+    static let alarmRecheck = 5.0
+
+    /// The NOSPACE alarm is raised: agents' rounds cannot be written.
+    private(set) var etcdFull = false
+    private var heldStale: [FleetState.Transition] = []
+    private var alarmCheckPending = false
+    private var nextAlarmCheck: MonotonicInstant?
+    private var heldDead: [String: FleetState.Transition] = [:]
+    /// Nodes whose key was deleted while their lease lived: when to ask again
+    /// (their agent restores the key at once; one that does not dies with its lease).
+    private var leaseRechecks: [String: (lease: Int64, at: MonotonicInstant)] = [:]
+
+    var nextDeadline: MonotonicInstant? {
+        ([nextAlarmCheck] + leaseRechecks.values.map(\.at)).compactMap { $0 }.min()
+    }
+
+    /// Transitions from the fleet state. `lease` gives a node's own lease (from
+    /// its rounds) when known: without one a DEAD cannot be checked and stands.
+    mutating func transitions(_ transitions: [FleetState.Transition], lease: (String) -> Int64?) -> Output {
+        var out = Output()
+        for t in transitions {
+            switch t.event {
+            case .dead:
+                guard let lease = lease(t.node), lease != 0 else { out.log.append(t); continue }
+                heldDead[t.node] = t
+                out.requests.append(.checkLease(node: t.node, lease: lease))
+            case .alive where heldDead.removeValue(forKey: t.node) != nil:
+                // Its key is back under its lease: the delete was another writer's.
+                out.notices.append(.tampered(node: t.node))
+            case .alive where leaseRechecks.removeValue(forKey: t.node) != nil:
+                break // said when the lease was found alive
+            case .stale where etcdFull:
+                out.pardon.append(t.node)
+            case .stale:
+                heldStale.append(t)
+                if !alarmCheckPending {
+                    alarmCheckPending = true
+                    out.requests.append(.checkAlarms)
+                }
+            default:
+                out.log.append(t)
+            }
+        }
+        return out
+    }
+
+    /// The alarm list (nil: it could not be read). `isStale` says whether a held
+    /// node is still stale (its rounds may have resumed meanwhile).
+    mutating func alarmsRead(noSpace: Bool?, now: MonotonicInstant, isStale: (String) -> Bool) -> Output {
+        var out = Output()
+        alarmCheckPending = false
+        let held = heldStale.filter { isStale($0.node) }
+        heldStale = []
+        if noSpace == true {
+            out.pardon = held.map(\.node)
+            if !etcdFull {
+                etcdFull = true
+                out.notices.append(.etcdFull(silenced: held.count))
+            }
+            nextAlarmCheck = now + Self.alarmRecheck
+            return out
+        }
+        if noSpace == false && etcdFull {
+            etcdFull = false
+            nextAlarmCheck = nil
+            out.notices.append(.etcdWritable)
+        }
+        // Not full, or the list could not be read: the verdicts stand.
+        out.log = held
+        return out
+    }
+
+    /// etcd answered about a node whose key disappeared (`known` false: it could
+    /// not be asked). A lease that is gone makes the held DEAD true; a live one
+    /// means someone else deleted the key, asked again when the lease would run out.
+    mutating func leaseChecked(node: String, lease: Int64, ttl: Int64?, known: Bool, now: MonotonicInstant,
+                               stillDead: Bool) -> Output {
+        var out = Output()
+        let held = heldDead.removeValue(forKey: node)
+        guard stillDead else { return out } // back meanwhile
+        if known, let ttl {
+            if held != nil { out.notices.append(.tampered(node: node)) }
+            leaseRechecks[node] = (lease, now + Double(ttl) + 1)
+            return out
+        }
+        out.log = [held ?? FleetState.Transition(node: node, event: .dead, detail: "lease expired", state: .dead)]
+        return out
+    }
+
+    /// Due alarm re-reads and lease re-checks.
+    mutating func deadlineReached(now: MonotonicInstant) -> Output {
+        var out = Output()
+        for (node, recheck) in leaseRechecks.sorted(by: { $0.key < $1.key }) where now >= recheck.at {
+            leaseRechecks[node] = nil
+            out.requests.append(.checkLease(node: node, lease: recheck.lease))
+        }
+        if let due = nextAlarmCheck, now >= due {
+            nextAlarmCheck = now + Self.alarmRecheck
+            if !alarmCheckPending {
+                alarmCheckPending = true
+                out.requests.append(.checkAlarms)
+            }
+        }
+        return out
+    }
+
+    /// Another etcd cluster (and a new maintenance worker): nothing held or
+    /// asked means anything there.
+    mutating func reset() {
+        self = VerdictGate()
+    }
+}

@@ -1,0 +1,76 @@
+import Concurrency
+import FleetModel
+@testable import MonitorServer
+import XCTest
+
+/// The verdicts held until etcd is asked, with a fake clock.
+final class VerdictGateTests: XCTestCase {
+    private func at(_ seconds: Double) -> MonotonicInstant { MonotonicInstant(nanoseconds: UInt64(seconds * 1e9)) }
+    private func t(_ node: String, _ event: FleetState.Event) -> FleetState.Transition {
+        FleetState.Transition(node: node, event: event, detail: "", state: event == .dead ? .dead : event == .stale ? .stale : .alive)
+    }
+
+    func testStaleWaitsForTheAlarmListAndIsPardonedWhileEtcdIsFull() {
+        var gate = VerdictGate()
+        var out = gate.transitions([t("a", .stale), t("b", .stale), t("c", .alive)], lease: { _ in 7 })
+        XCTAssertEqual(out.log, [t("c", .alive)], "STALE is held")
+        XCTAssertEqual(out.requests, [.checkAlarms], "asked once")
+        XCTAssertEqual(gate.transitions([t("d", .stale)], lease: { _ in 7 }).requests, [], "already asked")
+
+        out = gate.alarmsRead(noSpace: true, now: at(10), isStale: { $0 != "b" })
+        XCTAssertEqual(out.pardon, ["a", "d"], "b's rounds resumed meanwhile")
+        XCTAssertEqual(out.notices, [.etcdFull(silenced: 2)])
+        XCTAssertTrue(gate.etcdFull)
+        XCTAssertEqual(gate.transitions([t("e", .stale)], lease: { _ in 7 }).pardon, ["e"], "pardoned at once while full")
+        XCTAssertEqual(gate.nextDeadline, at(15))
+        XCTAssertEqual(gate.deadlineReached(now: at(15)).requests, [.checkAlarms], "re-read every 5 s")
+        out = gate.alarmsRead(noSpace: true, now: at(15), isStale: { _ in true })
+        XCTAssertEqual(out.notices, [], "said once")
+
+        out = gate.alarmsRead(noSpace: false, now: at(20), isStale: { _ in true })
+        XCTAssertEqual(out.notices, [.etcdWritable])
+        XCTAssertFalse(gate.etcdFull)
+        XCTAssertNil(gate.nextDeadline)
+        _ = gate.transitions([t("f", .stale)], lease: { _ in 7 })
+        XCTAssertEqual(gate.alarmsRead(noSpace: false, now: at(21), isStale: { _ in true }).log, [t("f", .stale)], "verdicts stand")
+        _ = gate.transitions([t("g", .stale)], lease: { _ in 7 })
+        XCTAssertEqual(gate.alarmsRead(noSpace: nil, now: at(22), isStale: { _ in true }).log, [t("g", .stale)],
+                       "the list could not be read: the verdict stands")
+    }
+
+    func testDeadWaitsForTheLeaseAndAStrayDeleteIsNoDeath() {
+        var gate = VerdictGate()
+        XCTAssertEqual(gate.transitions([t("x", .dead)], lease: { _ in nil }).log, [t("x", .dead)], "no lease known: it stands")
+        var out = gate.transitions([t("a", .dead), t("b", .dead), t("c", .dead)], lease: { _ in 7 })
+        XCTAssertEqual(out.log, [])
+        XCTAssertEqual(out.requests, [.checkLease(node: "a", lease: 7), .checkLease(node: "b", lease: 7), .checkLease(node: "c", lease: 7)])
+
+        // a: the lease is gone, a real death.
+        XCTAssertEqual(gate.leaseChecked(node: "a", lease: 7, ttl: nil, known: true, now: at(1), stillDead: true).log, [t("a", .dead)])
+        // b: its agent put the key back before etcd answered.
+        XCTAssertEqual(gate.transitions([t("b", .alive)], lease: { _ in 7 }).notices, [.tampered(node: "b")])
+        XCTAssertEqual(gate.leaseChecked(node: "b", lease: 7, ttl: 20, known: true, now: at(1), stillDead: false), .init())
+        // c: the lease lives but nothing restored the key yet: asked again when it would run out.
+        out = gate.leaseChecked(node: "c", lease: 7, ttl: 20, known: true, now: at(1), stillDead: true)
+        XCTAssertEqual(out.notices, [.tampered(node: "c")])
+        XCTAssertEqual(out.log, [])
+        XCTAssertEqual(gate.nextDeadline, at(22))
+        XCTAssertEqual(gate.deadlineReached(now: at(22)).requests, [.checkLease(node: "c", lease: 7)])
+        XCTAssertEqual(gate.leaseChecked(node: "c", lease: 7, ttl: nil, known: true, now: at(22), stillDead: true).log,
+                       [FleetState.Transition(node: "c", event: .dead, detail: "lease expired", state: .dead)],
+                       "its agent never came back: dead with its lease")
+        // etcd could not be asked: the death stands.
+        _ = gate.transitions([t("d", .dead)], lease: { _ in 7 })
+        XCTAssertEqual(gate.leaseChecked(node: "d", lease: 7, ttl: nil, known: false, now: at(2), stillDead: true).log, [t("d", .dead)])
+    }
+
+    func testResetForgetsEverything() {
+        var gate = VerdictGate()
+        _ = gate.transitions([t("a", .stale), t("b", .dead)], lease: { _ in 7 })
+        _ = gate.alarmsRead(noSpace: true, now: at(1), isStale: { _ in true })
+        gate.reset()
+        XCTAssertFalse(gate.etcdFull)
+        XCTAssertNil(gate.nextDeadline)
+        XCTAssertEqual(gate.transitions([t("c", .stale)], lease: { _ in 7 }).requests, [.checkAlarms], "asks again")
+    }
+}
