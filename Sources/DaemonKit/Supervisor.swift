@@ -41,6 +41,8 @@ public final class Supervisor<D: Daemon> {
     private let mainWorker: String
     private var daemon: D!
     private var lastStatus = ""
+    /// Why the last SIGHUP reload failed, until one succeeds: STATUS says so.
+    private var reloadFailure: String?
     /// Signals received and not yet handled. They bypass the mailbox's order:
     /// a SIGTERM must not wait behind a backlog of watch messages.
     private let pendingSignals = Locked<[Int32]>([])
@@ -71,6 +73,7 @@ public final class Supervisor<D: Daemon> {
             while let signal = pendingSignals.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
                 if signal == SIGHUP {
                     reload()
+                    sendStatus()
                 } else {
                     stop()
                     return 0
@@ -122,8 +125,10 @@ public final class Supervisor<D: Daemon> {
             settings = try Settings.load(path: settingsPath, required: settingsRequired)
         } catch {
             logger.error("reload failed: \(error); keeping the running settings", metadata: ["event": "RELOAD_FAILED"])
+            reloadFailure = "\(error)"
             return
         }
+        reloadFailure = nil
         if let level = Logger.Level(rawValue: settings.log.level) { LoggingBootstrap.setLevel(level) }
         daemon.reload(settings, now: .now())
     }
@@ -135,7 +140,11 @@ public final class Supervisor<D: Daemon> {
     }
 
     private func sendStatus() {
-        let line = daemon.status
+        var line = daemon.status
+        if let reloadFailure {
+            let reason = reloadFailure.count > 160 ? reloadFailure.prefix(159) + "…" : Substring(reloadFailure)
+            line += "; last reload failed, running settings kept: \(reason)"
+        }
         guard line != lastStatus else { return }
         lastStatus = line
         Notify.send { try SystemdNotifier.status(line) }

@@ -5,6 +5,16 @@ public enum CommandSupport {
     /// EX_CONFIG: systemd shows it as "status=78/CONFIG".
     public static let configExitCode: Int32 = 78
 
+    /// `--check-config`: loads the settings as a start would and exits, 0 with
+    /// one line naming the file when they are valid, else 78 with the one precise
+    /// message (what `ExecReload=` runs first, as `nginx -t` or `sshd -t`).
+    public static func checkSettingsAndExit(program: String, configOption: String?) -> Never {
+        _ = loadSettingsOrExit(program: program, configOption: configOption)
+        var line = "\(program): settings in \(configOption ?? Settings.defaultPath) are valid\n"
+        line.withUTF8 { _ = write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+        exit(0)
+    }
+
     /// Loads `--config PATH` (required to exist) or the default file (optional);
     /// on any settings error prints the one precise message and exits 78.
     public static func loadSettingsOrExit(program: String, configOption: String?) -> Settings {

@@ -22,7 +22,11 @@ struct ServerCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Settings file; drop-ins are read from <file>.d/*.conf.", valueName: "path"))
     var config: String?
 
+    @Flag(name: .customLong("check-config"), help: "Check the settings files and exit: 0 when valid, 78 with the first error (ExecReload= runs it first).")
+    var checkConfig = false
+
     func run() throws {
+        if checkConfig { CommandSupport.checkSettingsAndExit(program: "monitor-serverd", configOption: config) }
         // Before any thread exists, so only the signal thread ever receives them.
         SignalListener.blockSignals()
         let settings = CommandSupport.loadSettingsOrExit(program: "monitor-serverd", configOption: config)

@@ -52,6 +52,40 @@ final class SystemdProtocolTests: DaemonTestCase {
         XCTAssertEqual(server.waitExit(timeout: 2), 0)
     }
 
+    /// `--check-config` (what ExecReload= runs first) and a failed SIGHUP reload
+    /// that STATUS= reports until a good one.
+    func testAFailedReloadIsVisible() throws {
+        let conf = try settingsFile(node: "s5", name: "reload")
+        for daemon in ["monitor-agentd", "monitor-serverd"] {
+            let good = try DaemonProcess(daemon, arguments: ["--check-config", "--config", conf])
+            XCTAssertEqual(good.waitExit(timeout: 5), 0, daemon)
+            Thread.sleep(forTimeInterval: 0.05)
+            XCTAssertTrue(good.output.contains("settings in \(conf) are valid"), good.output)
+        }
+        let notify = try NotifyRecorder()
+        let server = try DaemonProcess("monitor-serverd", arguments: ["--config", conf],
+                                       environment: ["NOTIFY_SOCKET": notify.address])
+        try notify.waitFor { $0.contains("READY=1") }
+        let original = try String(contentsOfFile: conf, encoding: .utf8)
+        try (original + "\n[Server]\nStaleAfterRounds=1\n").write(toFile: conf, atomically: true, encoding: .utf8)
+        let check = try DaemonProcess("monitor-serverd", arguments: ["--check-config", "--config", conf])
+        XCTAssertEqual(check.waitExit(timeout: 5), 78)
+        Thread.sleep(forTimeInterval: 0.05)
+        XCTAssertTrue(check.output.contains("\(conf):"), check.output)
+        XCTAssertTrue(check.output.contains("StaleAfterRounds=\"1\": expected a whole number of rounds from 2 to 100"), check.output)
+
+        let t0 = Date()
+        server.signal(SIGHUP)
+        try notify.waitFor({ $0.hasPrefix("STATUS=") && $0.contains("last reload failed, running settings kept: \(conf):") }, after: t0)
+        XCTAssertNil(server.waitExit(timeout: 0.2), "it keeps running")
+        try original.write(toFile: conf, atomically: true, encoding: .utf8)
+        let t1 = Date()
+        server.signal(SIGHUP)
+        try notify.waitFor({ $0.hasPrefix("STATUS=") && !$0.contains("reload failed") }, after: t1)
+        server.signal(SIGTERM)
+        XCTAssertEqual(server.waitExit(timeout: 2), 0)
+    }
+
     func testAStuckWorkerThreadStopsTheWatchdogPets() throws {
         let notify = try NotifyRecorder()
         let agent = try DaemonProcess("monitor-agentd", arguments: ["--config", try settingsFile(node: "s4")],

@@ -206,6 +206,19 @@ else
     e2e_diag "$W1" monitor-agentd
     e2e_not_ok "$W1: systemctl reload monitor-agentd after editing /etc/monitor: same MainPID, no restart"
 fi
+# A broken settings file: ExecReload= checks it first, so the reload fails, the
+# journal (and so systemctl status) says why, and the agent keeps running.
+printf '[Agent]\nLeaseTTLSec=abc\n' | e2e_write "$W1" /etc/monitor/monitor.conf.d/30-broken.conf
+if ! e2e_exec "$W1" systemctl reload monitor-agentd >/dev/null 2>&1 &&
+   e2e_exec "$W1" systemctl status monitor-agentd --no-pager -n 20 2>&1 | grep -q 'LeaseTTLSec="abc": expected' &&
+   [ "$(e2e_unit_prop "$W1" monitor-agentd MainPID)" = "$pid_before" ] &&
+   [ "$(e2e_exec "$W1" systemctl is-active monitor-agentd)" = active ]; then
+    e2e_ok "$W1: systemctl reload with a broken drop-in fails, systemctl status names file:line, the agent keeps running"
+else
+    e2e_diag "$W1" monitor-agentd
+    e2e_not_ok "$W1: systemctl reload with a broken drop-in fails, systemctl status names file:line, the agent keeps running"
+fi
+e2e_exec "$W1" rm -f /etc/monitor/monitor.conf.d/30-broken.conf
 debug_rounds() {
     e2e_journal_json "$W1" monitor-agentd "$c" |
         e2e_select '.EVENT == "ROUND" and .PRIORITY == "7"' >/dev/null
