@@ -157,9 +157,14 @@ public struct FleetState: Sendable {
                 case let value?:
                     entry.heartbeat = FleetView.HeartbeatInput(value: value, lease: event.lease)
                     entry.lease = event.lease
-                    entry.leaselessSince = event.lease == 0 ? (entry.leaselessSince ?? now) : nil
                     entry.stoppingMarked = entry.heartbeat?.heartbeat?.isStopping ?? false
                     if !entry.stoppingMarked, let lease = event.lease { entry.roundLease = lease }
+                    // A stopping mark under a lease other than the node's own is not
+                    // its agent's: it proves nothing, like a value without a lease.
+                    if entry.stoppingMarked, let lease = event.lease, let own = entry.roundLease, lease != own {
+                        entry.heartbeat?.leased = false
+                    }
+                    entry.leaselessSince = entry.heartbeat?.leased == false ? (entry.leaselessSince ?? now) : nil
                     entry.lastSeen = now
                     puts.insert(name)
                 case nil:

@@ -83,8 +83,9 @@ public struct FleetView: Equatable, Sendable {
     public struct HeartbeatInput: Equatable, Sendable {
         public var heartbeat: Heartbeat?
         public var valueError: String?
-        /// False when the key has no lease: not written by an agent (agents always
-        /// attach theirs), so it proves nothing about liveness. Nil: unknown.
+        /// False when the value was not written under the node's lease (none, or
+        /// a stopping mark under another one): not its agent's, so it proves
+        /// nothing about liveness. Nil: unknown.
         public var leased: Bool?
 
         public init(heartbeat: Heartbeat?, valueError: String? = nil, leased: Bool? = nil) {
@@ -194,7 +195,7 @@ public struct FleetView: Equatable, Sendable {
         node.valueError = errors.compactMap { $0 }.isEmpty ? nil : errors.compactMap { $0 }.joined(separator: "; ")
 
         if heartbeat?.leased == false {
-            let problem = "heartbeat: the key has no lease, so no agent wrote it; it does not count as alive"
+            let problem = "heartbeat: written without the node's lease, so not by its agent; it does not count as alive"
             node.valueError = node.valueError.map { $0 + "; " + problem } ?? problem
         }
         // A heartbeat without a lease proves nothing: judged as if absent.

@@ -102,7 +102,7 @@ final class FleetStateTests: XCTestCase {
         XCTAssertEqual(names(fleet.apply(snapshot: [reg("a"), put("a", lease: 0)], now: 1)), [], "registered, no agent: dead, not news")
         XCTAssertEqual(fleet.state(of: "a"), .dead)
         XCTAssertEqual(fleet.node(named: "a", now: 1)?.valueError,
-                       "heartbeat: the key has no lease, so no agent wrote it; it does not count as alive")
+                       "heartbeat: written without the node's lease, so not by its agent; it does not count as alive")
         XCTAssertEqual(names(fleet.apply(changes: [put("b", lease: 0)], now: 2)), [], "never ALIVE")
         XCTAssertEqual(names(fleet.apply(changes: [put("b", lease: 7)], now: 3)), ["b ALIVE"], "an agent's put is")
         XCTAssertEqual(names(fleet.apply(changes: [put("b", lease: 0)], now: 4)), [],
@@ -126,6 +126,19 @@ final class FleetStateTests: XCTestCase {
             let t = fleet.apply(changes: [mark, delete("a", previous: mark)], now: 2)
             XCTAssertEqual(names(t), ["a \(expected)"], "stopping mark under lease \(markLease)")
         }
+    }
+
+    /// The same, with the mark and the delete in separate watch messages: a mark
+    /// under a foreign lease is no LEFT when it arrives either.
+    func testAStoppingMarkUnderAForeignLeaseIsNotLeftWhenItArrives() {
+        _ = fleet.apply(changes: [put("a", lease: 7)], now: 1)
+        let mark = put("a", status: "stopping", lease: 9)
+        XCTAssertEqual(names(fleet.apply(changes: [mark], now: 2)), [], "not the agent's mark")
+        XCTAssertNotNil(fleet.node(named: "a", now: 2)?.valueError)
+        XCTAssertEqual(names(fleet.apply(changes: [delete("a", previous: mark)], now: 3)), ["a DEAD"])
+        let own = put("b", status: "stopping", lease: 7)
+        _ = fleet.apply(changes: [put("b", lease: 7)], now: 4)
+        XCTAssertEqual(names(fleet.apply(changes: [own], now: 5)), ["b LEFT"], "its own mark: LEFT at once")
     }
 
     /// A registry stop mark from an earlier run (older than the last round seen)
