@@ -8,13 +8,22 @@ import MonitorSettings
 /// monitorctl's exit codes (documented in `monitorctl --help`).
 public enum CtlExitCode {
     public static let success: Int32 = 0
-    /// A runtime error (etcd unreachable, unknown node, conflicting change), or for
-    /// `status`, a node that is dead or stale.
+    /// A runtime error (etcd unreachable, unknown node, conflicting change).
     public static let failure: Int32 = 1
     /// Bad usage or an invalid value on the command line or in an edited file.
     public static let usage: Int32 = 2
     /// The settings file could not be loaded (EX_CONFIG, like the daemons).
     public static let settings: Int32 = CommandSupport.configExitCode
+
+    /// `status` follows the Nagios plugin convention that monitoring systems
+    /// understand: OK, WARNING (a node stale, or stopped but still registered),
+    /// CRITICAL (a node dead), UNKNOWN (cannot know: etcd unreachable, no node at all).
+    public enum Status {
+        public static let ok: Int32 = 0
+        public static let warning: Int32 = 1
+        public static let critical: Int32 = 2
+        public static let unknown: Int32 = 3
+    }
 }
 
 /// An error a command reports as one line, `monitorctl: <message>`, and exits with.

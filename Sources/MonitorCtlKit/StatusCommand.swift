@@ -27,7 +27,10 @@ struct StatusCommand: CtlCommand {
         name), "memory_total_bytes", "memory_available_bytes", "config_error", \
         "value_error", "hostname", "version", "heartbeat" and "registered" (booleans).
 
-        Exit code 1 when any node is dead or stale (for cron and alerting), 0 otherwise.
+        Exit codes follow the Nagios plugin convention: 0 every node alive; 1 warning, a node \
+        stale or stopped but still registered; 2 critical, a node dead; 3 unknown, the fleet \
+        cannot be read (etcd unreachable) or has no node at all (wrong prefix?). A usage \
+        error is 2 and a settings error 78, as for every command.
         """)
 
     @OptionGroup var global: GlobalOptions
@@ -38,7 +41,13 @@ struct StatusCommand: CtlCommand {
     func execute(_ session: CtlSession) throws -> Int32 {
         let layout = session.layout
         let rules = FleetView.Rules(staleAfterRounds: session.settings.server.staleAfterRounds)
-        let view = try Self.view(session, rules: rules)
+        let view: FleetView
+        do {
+            view = try Self.view(session, rules: rules)
+        } catch let error as CtlError where error.exitCode == CtlExitCode.failure {
+            // Cannot know: UNKNOWN, never "down" or "fine".
+            throw CtlError(message: error.message, exitCode: CtlExitCode.Status.unknown)
+        }
         switch output {
         case .json:
             session.output.write(bytes: StatusReport.json(view, staleAfterRounds: rules.staleAfterRounds))
@@ -49,7 +58,17 @@ struct StatusCommand: CtlCommand {
                 session.output.write(StatusReport.table(view, layout: layout))
             }
         }
-        return view.needsAttention ? CtlExitCode.failure : CtlExitCode.success
+        return Self.exitCode(view)
+    }
+
+    /// The Nagios-style verdict on a view (see the discussion above).
+    static func exitCode(_ view: FleetView) -> Int32 {
+        if view.nodes.isEmpty { return CtlExitCode.Status.unknown }
+        if view.count(.dead) > 0 { return CtlExitCode.Status.critical }
+        if view.count(.stale) > 0 || view.nodes.contains(where: { $0.state == .stopped && $0.isRegistered }) {
+            return CtlExitCode.Status.warning
+        }
+        return CtlExitCode.Status.ok
     }
 
     /// The fleet from two range reads. A function of its own so that the raw

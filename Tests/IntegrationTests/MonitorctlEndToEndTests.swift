@@ -66,7 +66,7 @@ final class MonitorctlEndToEndTests: DaemonTestCase {
         (code, nodes) = try statusNodes()
         XCTAssertEqual(nodes["eb"]?["state"] as? String, "stopped")
         XCTAssertEqual(nodes["ea"]?["state"] as? String, "dead")
-        XCTAssertEqual(code, 1, "a dead node makes status fail (for cron and alerting)")
+        XCTAssertEqual(code, 2, "a dead node: CRITICAL (Nagios convention, for cron and alerting)")
         let table = try ctl(["status"]).output
         XCTAssertTrue(table.contains("ea") && table.contains("dead"), table)
     }

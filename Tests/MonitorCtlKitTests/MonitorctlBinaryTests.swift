@@ -73,7 +73,7 @@ final class MonitorctlBinaryTests: XCTestCase {
         XCTAssertEqual(missing.code, 78)
         XCTAssertEqual(missing.stderr, "monitorctl: /nonexistent/monitor.conf: cannot open: No such file or directory\n")
         let down = try MonitorctlBinary.run(binary, ["status", "--endpoints", "http://127.0.0.1:\(try EtcdCluster.freePort())"])
-        XCTAssertEqual(down.code, 1)
+        XCTAssertEqual(down.code, 3, "UNKNOWN")
         XCTAssertTrue(down.stderr.contains("etcd unreachable at http://127.0.0.1:"), down.stderr)
         XCTAssertFalse(down.stderr.contains("Fatal error"), down.stderr)
     }
@@ -95,7 +95,7 @@ final class MonitorctlBinaryTests: XCTestCase {
 
         try fleet.register("w2", lastStart: now - 60)
         let dead = try MonitorctlBinary.run(binary, ["status", "-o", "json", "--config", fleet.configPath])
-        XCTAssertEqual(dead.code, 1)
+        XCTAssertEqual(dead.code, 2, "CRITICAL")
         XCTAssertTrue(dead.stdout.contains(#""summary" : "2 nodes: 1 alive, 1 dead""#), dead.stdout)
 
         // watch: prints the snapshot, then exits 0 promptly on SIGTERM.

@@ -31,7 +31,7 @@ final class MonitorctlStatusTests: CtlTestCase {
     func testTable() throws {
         _ = try writeMixedFleet()
         let result = fleet.run(["status"], now: now)
-        XCTAssertEqual(result.code, 1, "w2 is dead and w4 stale")
+        XCTAssertEqual(result.code, 2, "w2 is dead (and w4 stale): CRITICAL")
         XCTAssertEqual(result.stderr, "")
         let rows = tableRows(result.stdout)
         XCTAssertEqual(rows.first, StatusReport.header)
@@ -49,7 +49,7 @@ final class MonitorctlStatusTests: CtlTestCase {
     func testJSON() throws {
         _ = try writeMixedFleet()
         let result = fleet.run(["status", "-o", "json"], now: now)
-        XCTAssertEqual(result.code, 1)
+        XCTAssertEqual(result.code, 2)
         let document = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(Set(document.keys), ["time", "summary", "stale_after_rounds", "counts", "nodes"])
         XCTAssertEqual(document["time"] as? Double, now)
@@ -82,17 +82,20 @@ final class MonitorctlStatusTests: CtlTestCase {
         XCTAssertEqual(nodes[5]["config_error"] as? String, "\"interval\": expected a number")
     }
 
-    func testExitCodeFollowsDeadNodes() throws {
+    /// The Nagios plugin convention: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    func testExitCodesFollowTheNagiosConvention() throws {
+        XCTAssertEqual(fleet.run(["status"], now: now).code, 3, "no node at all: cannot know (wrong prefix?)")
         let lease = try fleet.client.grantLease(ttl: 60)
         try fleet.register("w1", lastStart: now - 60)
         try fleet.heartbeat("w1", agentHeartbeat("w1", ts: now - 1), lease: lease.id)
+        XCTAssertEqual(fleet.run(["status"], now: now).code, 0, "every node alive: OK")
         try fleet.register("w2", lastStart: now - 60, stopped: true, stoppedAt: now - 10)
-        XCTAssertEqual(fleet.run(["status"], now: now).code, 0, "alive and cleanly stopped nodes are fine")
-        XCTAssertEqual(fleet.run(["status", "-o", "json"], now: now).code, 0)
+        XCTAssertEqual(fleet.run(["status"], now: now).code, 1, "stopped but still registered: WARNING")
+        XCTAssertEqual(fleet.run(["status", "-o", "json"], now: now).code, 1)
 
         try fleet.client.revoke(lease.id) // the agent's lease expires: w1 is dead
         let result = fleet.run(["status"], now: now)
-        XCTAssertEqual(result.code, 1)
+        XCTAssertEqual(result.code, 2, "a dead node: CRITICAL")
         XCTAssertEqual(tableRows(result.stdout)[1].prefix(2), ["w1", "dead"])
         XCTAssertTrue(result.stdout.contains("2 nodes: 1 stopped, 1 dead"), result.stdout)
     }
@@ -110,28 +113,28 @@ final class MonitorctlStatusTests: CtlTestCase {
 
     func testEmptyFleetAndStaleThresholdFromSettings() throws {
         let empty = fleet.run(["status"], now: now)
-        XCTAssertEqual(empty.code, 0)
+        XCTAssertEqual(empty.code, 3, "no node: UNKNOWN")
         XCTAssertEqual(empty.stdout, "No nodes: nothing under \(fleet.layout.nodesPrefix) or \(fleet.layout.heartbeatPrefix).\n")
 
         let tolerant = try harness.makeFleet(staleAfterRounds: 20)
         let lease = try tolerant.client.grantLease(ttl: 60)
         try tolerant.heartbeat("slow", agentHeartbeat("slow", ts: now - 95), lease: lease.id)
         XCTAssertEqual(tolerant.run(["status"], now: now).code, 0, "95 s < 20 rounds of 10 s")
-        XCTAssertEqual(fleet.run(["status"], now: now).code, 0)
+        XCTAssertEqual(fleet.run(["status"], now: now).code, 3, "this fleet is still empty")
         try fleet.heartbeat("slow", agentHeartbeat("slow", ts: now - 95), lease: lease.id)
-        XCTAssertEqual(fleet.run(["status"], now: now).code, 1, "95 s > 3 rounds of 10 s")
+        XCTAssertEqual(fleet.run(["status"], now: now).code, 1, "95 s > 3 rounds of 10 s: stale, WARNING")
     }
 
     func testErrors() throws {
         let unreachable = "http://127.0.0.1:\(try EtcdCluster.freePort())"
         let down = fleet.run(["status", "--endpoints", unreachable])
-        XCTAssertEqual(down.code, 1)
+        XCTAssertEqual(down.code, 3, "etcd unreachable: UNKNOWN")
         XCTAssertEqual(down.stdout, "")
         XCTAssertTrue(down.stderr.hasPrefix("monitorctl: reading \(fleet.layout.nodesPrefix): etcd unreachable at \(unreachable) ("),
                       down.stderr)
 
         let both = fleet.run(["status", "--endpoints", unreachable + "," + unreachable.replacingOccurrences(of: "127.0.0.1", with: "127.0.0.2")])
-        XCTAssertEqual(both.code, 1)
+        XCTAssertEqual(both.code, 3)
         XCTAssertTrue(both.stderr.contains("; tried \(unreachable), "), both.stderr)
 
         let badEndpoints = fleet.run(["status", "--endpoints", "etcd:2379"])
