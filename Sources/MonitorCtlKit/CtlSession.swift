@@ -37,15 +37,17 @@ struct CtlError: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-/// `--config` and `--endpoints`, accepted by every command.
+/// `--config` and `--endpoints`, accepted by every command. Each overrides its
+/// environment variable, which overrides the settings file.
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Settings file (default \(Settings.defaultPath)); drop-ins are read from <path>.d/*.conf.",
+        "Settings file (else $MONITOR_CONFIG, else \(Settings.defaultPath)); drop-ins are read from <path>.d/*.conf.",
         valueName: "path"))
     var config: String?
 
-    @Option(name: .long, help: ArgumentHelp("etcd client URLs, overriding [Etcd] Endpoints (no port: 2379).",
-                                            valueName: "url[,url...]"))
+    @Option(name: .long, help: ArgumentHelp(
+        "etcd client URLs (else $MONITOR_ENDPOINTS, else [Etcd] Endpoints); host:port means http://host:port, no port 2379.",
+        valueName: "url[,url...]"))
     var endpoints: String?
 }
 

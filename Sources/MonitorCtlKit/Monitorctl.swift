@@ -89,17 +89,21 @@ public final class MonitorctlRunner {
                 return report(parseError: error)
             }
         }
+        // Precedence: flag, then environment, then the settings file.
+        func fromEnvironment(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let configPath = command.global.config ?? fromEnvironment("MONITOR_CONFIG")
         var settings: Settings
         do {
-            settings = try Settings.load(path: command.global.config ?? Settings.defaultPath,
-                                         required: command.global.config != nil)
+            settings = try Settings.load(path: configPath ?? Settings.defaultPath, required: configPath != nil)
         } catch {
             output.errorLine("monitorctl: \(error)")
             return CtlExitCode.settings
         }
         do {
             if let endpoints = command.global.endpoints {
-                settings.etcd.endpoints = try Self.parseEndpoints(endpoints)
+                settings.etcd.endpoints = try Self.parseEndpoints(endpoints, source: "--endpoints")
+            } else if let endpoints = fromEnvironment("MONITOR_ENDPOINTS") {
+                settings.etcd.endpoints = try Self.parseEndpoints(endpoints, source: "MONITOR_ENDPOINTS")
             }
             let session = CtlSession(settings: settings, output: output, environment: environment, now: now,
                                      stopSignal: stopSignal, installSignalHandlers: installSignalHandlers,
@@ -125,16 +129,22 @@ public final class MonitorctlRunner {
         return CtlExitCode.usage
     }
 
-    /// `--endpoints`, checked by the same rule as [Etcd] Endpoints.
-    static func parseEndpoints(_ text: String) throws -> [String] {
+    /// `--endpoints` or `MONITOR_ENDPOINTS` (`source` names it in errors), checked
+    /// by the same rule as [Etcd] Endpoints; etcdctl's `host:port` form means
+    /// `http://host:port`.
+    static func parseEndpoints(_ text: String, source: String = "--endpoints") throws -> [String] {
         // An empty value would mean "the default" in a settings file; here it is a mistake.
         guard !text.trimmingCharacters(in: .whitespaces).isEmpty, !text.contains(where: \.isNewline) else {
-            throw CtlError.usage("--endpoints: expected a comma-separated list of http:// or https:// URLs")
+            throw CtlError.usage("\(source): expected a comma-separated list of http:// or https:// URLs")
+        }
+        let urls = text.split(separator: ",", omittingEmptySubsequences: false).map { item -> String in
+            let trimmed = item.trimmingCharacters(in: .whitespaces)
+            return trimmed.contains("://") || trimmed.isEmpty ? trimmed : "http://" + trimmed
         }
         do {
-            return try Settings.parse("[Etcd]\nEndpoints=\(text)\n", file: "--endpoints").etcd.endpoints
+            return try Settings.parse("[Etcd]\nEndpoints=\(urls.joined(separator: ","))\n", file: source).etcd.endpoints
         } catch let error as SettingsError {
-            throw CtlError.usage("--endpoints: \(error.message)")
+            throw CtlError.usage("\(source): \(error.message)")
         }
     }
 }

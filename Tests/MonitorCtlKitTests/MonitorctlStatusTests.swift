@@ -125,6 +125,33 @@ final class MonitorctlStatusTests: CtlTestCase {
         XCTAssertEqual(fleet.run(["status"], now: now).code, 1, "95 s > 3 rounds of 10 s: stale, WARNING")
     }
 
+    /// Flag over environment over the settings file; etcdctl's `host:port` form.
+    func testEndpointsAndConfigFromTheEnvironment() throws {
+        let lease = try fleet.client.grantLease(ttl: 60)
+        try fleet.heartbeat("e1", agentHeartbeat("e1", ts: now), lease: lease.id)
+        let unreachable = "127.0.0.1:\(try EtcdCluster.freePort())"
+        let reachable = harness.cluster.endpoints[0].replacingOccurrences(of: "http://", with: "")
+
+        // MONITOR_ENDPOINTS in etcdctl's form overrides the file's (good) endpoints.
+        let viaEnv = fleet.run(["status"], now: now, environment: ["MONITOR_ENDPOINTS": unreachable])
+        XCTAssertEqual(viaEnv.code, 3)
+        XCTAssertTrue(viaEnv.stderr.contains("etcd unreachable at http://\(unreachable)"), viaEnv.stderr)
+        // The flag overrides the environment.
+        let viaFlag = fleet.run(["status", "--endpoints", reachable], now: now, environment: ["MONITOR_ENDPOINTS": unreachable])
+        XCTAssertEqual(viaFlag.code, 0, viaFlag.stderr)
+        let bad = fleet.run(["status"], now: now, environment: ["MONITOR_ENDPOINTS": "ftp://x"])
+        XCTAssertEqual(bad.code, 2)
+        XCTAssertTrue(bad.stderr.hasPrefix("monitorctl: MONITOR_ENDPOINTS: "), bad.stderr)
+
+        // MONITOR_CONFIG when there is no --config.
+        let output = CapturedOutput()
+        let runner = MonitorctlRunner(output: output, environment: ["MONITOR_CONFIG": fleet.configPath], now: { self.now })
+        XCTAssertEqual(runner.run(["status"]), 0, output.stderr)
+        XCTAssertTrue(output.stdout.contains("e1 "), output.stdout)
+        let missing = CapturedOutput()
+        XCTAssertEqual(MonitorctlRunner(output: missing, environment: ["MONITOR_CONFIG": "/nonexistent.conf"]).run(["status"]), 78)
+    }
+
     func testErrors() throws {
         let unreachable = "http://127.0.0.1:\(try EtcdCluster.freePort())"
         let down = fleet.run(["status", "--endpoints", unreachable])
@@ -137,9 +164,11 @@ final class MonitorctlStatusTests: CtlTestCase {
         XCTAssertEqual(both.code, 3)
         XCTAssertTrue(both.stderr.contains("; tried \(unreachable), "), both.stderr)
 
-        let badEndpoints = fleet.run(["status", "--endpoints", "etcd:2379"])
+        let badEndpoints = fleet.run(["status", "--endpoints", "ftp://etcd:2379"])
         XCTAssertEqual(badEndpoints.code, 2)
         XCTAssertTrue(badEndpoints.stderr.hasPrefix("monitorctl: --endpoints: "), badEndpoints.stderr)
+        let etcdctlForm = fleet.run(["status", "--endpoints", "etcd.invalid:2379"])
+        XCTAssertTrue(etcdctlForm.stderr.contains("etcd unreachable at http://etcd.invalid:2379"), "host:port is http://host:port")
 
         let badFormat = fleet.run(["status", "-o", "yaml"])
         XCTAssertEqual(badFormat.code, 2)
