@@ -48,16 +48,16 @@ let package = Package(
             "CSystemd", "Concurrency", "SafeText", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "MonitorSettings", dependencies: ["SafeText"]),
-        .target(name: "FleetModel", dependencies: ["JSONStream"]),
+        .target(name: "FleetModel", dependencies: ["JSONStream", "SafeText"]),
         .target(name: "ProcFS"),
         // Layer 2
         .target(name: "DaemonKit", dependencies: [
-            "Concurrency", "SystemdNotify", "MonitorLogging", "MonitorSettings",
+            "Concurrency", "SystemdNotify", "MonitorLogging", "MonitorSettings", "SafeText",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Layer 3
         .target(name: "MonitorAgent", dependencies: [
-            "DaemonKit", "Concurrency", "EtcdClient", "FleetModel", "MonitorSettings", "ProcFS", "SystemdNotify",
+            "DaemonKit", "Concurrency", "EtcdClient", "FleetModel", "MonitorSettings", "ProcFS", "SafeText", "SystemdNotify",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "MonitorServer", dependencies: [

@@ -3,6 +3,7 @@ import Glibc
 import Logging
 import MonitorLogging
 import MonitorSettings
+import SafeText
 import SystemdNotify
 
 /// What a daemon gets from its supervisor when it is built: the way to start
@@ -142,8 +143,7 @@ public final class Supervisor<D: Daemon> {
     private func sendStatus() {
         var line = daemon.status
         if let reloadFailure {
-            let reason = reloadFailure.count > 160 ? reloadFailure.prefix(159) + "…" : Substring(reloadFailure)
-            line += "; last reload failed, running settings kept: \(reason)"
+            line += "; last reload failed, running settings kept: " + SafeText.cut(reloadFailure, limit: 160)
         }
         guard line != lastStatus else { return }
         lastStatus = line

@@ -1,3 +1,5 @@
+import SafeText
+
 /// The concrete metrics a configuration's name list asks for, with shorthands
 /// expanded, and the names that matched nothing.
 ///
@@ -31,7 +33,7 @@ public struct MetricSelection: Equatable, Sendable {
     /// "\"a\", \"b\" and 12 more": at most `limit` unknown names, each cut to 40
     /// characters, for a log line that stays short whatever the config holds.
     public func unknownList(limit: Int = 5) -> String {
-        let shown = unknown.prefix(limit).map { name in "\"" + (name.count > 40 ? name.prefix(39) + "…" : name) + "\"" }
+        let shown = unknown.prefix(limit).map { "\"" + SafeText.cut($0, limit: 40) + "\"" }
         let rest = unknown.count - shown.count
         return shown.joined(separator: ", ") + (rest > 0 ? " and \(rest) more" : "")
     }

@@ -60,40 +60,32 @@ public struct JSONReader {
     /// must read (or `skip()`) exactly that member's value. Throws when the next
     /// value is not an object.
     public mutating func object(_ member: (inout JSONReader, String) throws -> Void) throws {
-        guard try kind() == .object else { throw error("expected an object") }
-        try enter()
-        index += 1
-        skipWhitespace()
-        if try peek() == UInt8(ascii: "}") {
-            index += 1
-            depth -= 1
-            return
+        try container(.object) { reader in
+            reader.skipWhitespace()
+            guard try reader.peek() == UInt8(ascii: "\"") else { throw reader.error("expected a member name") }
+            let key = try reader.readString()
+            reader.skipWhitespace()
+            try reader.expect(UInt8(ascii: ":"))
+            try member(&reader, key)
         }
-        while true {
-            skipWhitespace()
-            guard try peek() == UInt8(ascii: "\"") else { throw error("expected a member name") }
-            let key = try readString()
-            skipWhitespace()
-            try expect(UInt8(ascii: ":"))
-            try member(&self, key)
-            skipWhitespace()
-            let next = try peek()
-            index += 1
-            if next == UInt8(ascii: "}") { break }
-            guard next == UInt8(ascii: ",") else { throw error("expected ',' or '}'") }
-            if try closesAfterComma(UInt8(ascii: "}")) { break }
-        }
-        depth -= 1
     }
 
     /// Reads an array: `element` is called for each element and must read (or
     /// `skip()`) it. Throws when the next value is not an array.
     public mutating func array(_ element: (inout JSONReader) throws -> Void) throws {
-        guard try kind() == .array else { throw error("expected an array") }
+        try container(.array, element)
+    }
+
+    /// The brackets, commas (one trailing comma allowed) and nesting depth of an
+    /// object or array; `element` reads what stands between the commas.
+    private mutating func container(_ kind: Kind, _ element: (inout JSONReader) throws -> Void) throws {
+        let isObject = kind == .object
+        guard try self.kind() == kind else { throw error(isObject ? "expected an object" : "expected an array") }
+        let close = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
         try enter()
         index += 1
         skipWhitespace()
-        if try peek() == UInt8(ascii: "]") {
+        if try peek() == close {
             index += 1
             depth -= 1
             return
@@ -103,9 +95,9 @@ public struct JSONReader {
             skipWhitespace()
             let next = try peek()
             index += 1
-            if next == UInt8(ascii: "]") { break }
-            guard next == UInt8(ascii: ",") else { throw error("expected ',' or ']'") }
-            if try closesAfterComma(UInt8(ascii: "]")) { break }
+            if next == close { break }
+            guard next == UInt8(ascii: ",") else { throw error(isObject ? "expected ',' or '}'" : "expected ',' or ']'") }
+            if try closesAfterComma(close) { break }
         }
         depth -= 1
     }

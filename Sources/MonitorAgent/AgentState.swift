@@ -2,6 +2,7 @@ import Concurrency
 import EtcdClient
 import FleetModel
 import Logging
+import SafeText
 
 /// One log record the agent's state decided to write.
 public struct AgentLogLine: Equatable, Sendable {
@@ -326,7 +327,7 @@ public struct AgentState: Sendable {
         nextRound = now + config.interval
         var effects: [AgentEffect] = []
         if coalescedChanges > 0 {
-            let rejected = configError.map { "; rejected: \($0.count > 200 ? $0.prefix(199) + "…" : Substring($0))" } ?? ""
+            let rejected = configError.map { "; rejected: " + SafeText.cut($0, limit: 200) } ?? ""
             effects.append(.log(AgentLogLine(.notice, "\(coalescedChanges) more config change\(coalescedChanges == 1 ? "" : "s") "
                                              + "since the last one logged, coalesced; in force: \(config.summary)\(rejected)",
                                              ["event": "CONFIG_COALESCED", "changes": "\(coalescedChanges)"])))
@@ -401,11 +402,6 @@ public struct AgentState: Sendable {
     /// write refusal, once.
     public mutating func heartbeatPutSucceeded(revision: Int64) -> [AgentEffect] {
         lastOwnRevision = max(lastOwnRevision, revision)
-        return heartbeatPutSucceeded()
-    }
-
-    /// A heartbeat put went through: ends a refusal, once.
-    public mutating func heartbeatPutSucceeded() -> [AgentEffect] {
         guard writesRefused != nil else { return [] }
         writesRefused = nil
         return [.log(AgentLogLine(.notice, "etcd accepts writes again; heartbeat updated", ["node": node, "event": "ETCD_WRITES_RESUMED"]))]

@@ -45,9 +45,7 @@ enum StatusReport {
     /// name's length and marked "!" (the note below the table says how to remove it).
     static func shown(_ name: String) -> String {
         if NodeName.isValid(name) { return name }
-        let visible = SafeText.escaped(name).replacingOccurrences(of: " ", with: #"\x20"#)
-        guard visible.count > NodeName.maxLength else { return visible + "!" }
-        return String(visible.prefix(NodeName.maxLength - 1)) + "…!"
+        return SafeText.cut(SafeText.escaped(name).replacingOccurrences(of: " ", with: #"\x20"#), limit: NodeName.maxLength) + "!"
     }
 
     static func row(_ node: FleetView.Node, now: Double) -> [String] {

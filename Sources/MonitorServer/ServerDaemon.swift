@@ -174,7 +174,7 @@ public final class ServerDaemon: Daemon {
     /// Carries out what the gate decided.
     private func apply(_ out: VerdictGate.Output, now: MonotonicInstant) {
         if !out.pardon.isEmpty { fleet.pardon(out.pardon, now: now.seconds) }
-        log(out.log)
+        log(out.log, now: now)
         for notice in out.notices {
             switch notice {
             case let .etcdFull(silenced):
@@ -198,8 +198,7 @@ public final class ServerDaemon: Daemon {
         }
     }
 
-    private func log(_ transitions: [FleetState.Transition]) {
-        let now = MonotonicInstant.now()
+    private func log(_ transitions: [FleetState.Transition], now: MonotonicInstant) {
         for t in transitions {
             var metadata: Logger.Metadata = [
                 "node": "\(t.node)", "event": "\(t.event.rawValue)", "state": "\(t.state.rawValue)",

@@ -42,9 +42,14 @@ public enum SafeText {
     /// `escaped(text)` cut to at most `limit` characters, the last one an
     /// ellipsis when something was cut: a 1 MB value must not become a 1 MB line.
     public static func escaped(_ text: String, limit: Int) -> String {
-        let safe = escaped(text)
-        guard limit > 0, safe.count > limit else { return safe }
-        return String(safe.prefix(limit - 1)) + "…"
+        cut(escaped(text), limit: limit)
+    }
+
+    /// `text` cut to at most `limit` characters, the last one an ellipsis when
+    /// something was cut (nothing escaped).
+    public static func cut(_ text: String, limit: Int) -> String {
+        guard limit > 0, text.count > limit else { return text }
+        return String(text.prefix(limit - 1)) + "…"
     }
 
     /// The text `escaped(_, reversible: true)` was made from; nil when `text` has
