@@ -97,6 +97,7 @@ final class CurlEasy {
         case CURLE_COULDNT_RESOLVE_HOST: return "host not found"
         case CURLE_GOT_NOTHING: return "empty reply"
         case CURLE_RECV_ERROR, CURLE_SEND_ERROR: return "connection reset"
+        case CURLE_PARTIAL_FILE: return "connection closed mid-reply"
         default: return String(cString: curl_easy_strerror(code))
         }
     }

@@ -15,11 +15,14 @@ public final class EtcdClient: @unchecked Sendable {
     /// Also serialises the requests on the one reused curl handle.
     private let current = Locked(0)
     private let easy = CurlEasy()
+    /// Told of every answer, so the process's watches know their member is alive.
+    public let liveness: MemberLiveness?
 
-    public init(endpoints: [String], requestTimeout: Double = 2) {
+    public init(endpoints: [String], requestTimeout: Double = 2, liveness: MemberLiveness? = nil) {
         precondition(!endpoints.isEmpty, "at least one etcd endpoint")
         self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.requestTimeout = requestTimeout
+        self.liveness = liveness
     }
 
     /// The endpoint the next call tries first.
@@ -62,10 +65,15 @@ public final class EtcdClient: @unchecked Sendable {
     /// Compare-and-swap: puts `value` only if `key`'s mod revision is still
     /// `modRevision` (0 = the key must not exist). Returns whether it was written.
     public func putIf(_ key: String, value: [UInt8], modRevision: Int64) throws -> Bool {
-        let txn = TxnRequest(
-            compare: [.init(key: JSONValue.base64(key), modRevision: String(modRevision))],
-            success: [.init(requestPut: KeyRequest(key: JSONValue.base64(key), value: JSONValue.base64(value)))])
-        return try call("/v3/kv/txn", txn).succeeded ?? false
+        try putIf(key, value: value, when: .modRevision(key, modRevision))
+    }
+
+    /// Puts `value` at `key` (under `lease` when non-zero) only if `condition`
+    /// holds, atomically. Returns whether it was written.
+    public func putIf(_ key: String, value: [UInt8], lease: Int64 = 0, when condition: TxnCondition) throws -> Bool {
+        let put = KeyRequest(key: JSONValue.base64(key), value: JSONValue.base64(value), lease: lease != 0 ? String(lease) : nil)
+        let txn = TxnRequest(compare: [.init(condition)], success: [.init(requestPut: put)])
+        return try call("/v3/kv/txn", txn, leaseID: lease != 0 ? lease : nil).succeeded ?? false
     }
 
     /// Compacts the history up to `revision` (operators and tests; the daemons never do).
@@ -73,6 +81,15 @@ public final class EtcdClient: @unchecked Sendable {
     /// really freed (tests) rather than only scheduled (a daemon's loop).
     public func compact(revision: Int64, physical: Bool = true) throws {
         _ = try call("/v3/kv/compaction", CompactionRequest(revision: String(revision), physical: physical))
+    }
+
+    /// Puts every pair (without a lease) in one transaction, only if
+    /// `condition` holds; all or nothing. Keep batches at or below etcd's
+    /// `--max-txn-ops` (128 by default). Returns whether they were written.
+    public func putAll(_ pairs: [(key: String, value: [UInt8])], when condition: TxnCondition) throws -> Bool {
+        let puts = pairs.map { TxnRequest.Operation(requestPut: KeyRequest(key: JSONValue.base64($0.key),
+                                                                           value: JSONValue.base64($0.value))) }
+        return try call("/v3/kv/txn", TxnRequest(compare: [.init(condition)], success: puts)).succeeded ?? false
     }
 
     // MARK: Lease
@@ -163,6 +180,7 @@ public final class EtcdClient: @unchecked Sendable {
         guard code == CURLE_OK else {
             throw EtcdError.unavailable(endpoint: endpoint, reason: CurlEasy.reason(code))
         }
+        liveness?.heard(from: endpoint)
         guard let reply = try? GatewayReply(bytes) else {
             throw EtcdError.malformedResponse("HTTP \(status) from \(endpoint) with a body that is not a JSON object")
         }

@@ -163,23 +163,44 @@ struct KeyRequest: Encodable {
     var rangeEnd: String?
     var revision: String?
     var limit: String?
+    /// Answered by the member itself, without asking the leader (the watch probe).
+    var serializable: Bool?
+    var countOnly: Bool?
 
-    private enum CodingKeys: String, CodingKey { case key, value, lease, revision, limit, rangeEnd = "range_end" }
+    private enum CodingKeys: String, CodingKey {
+        case key, value, lease, revision, limit, serializable, rangeEnd = "range_end", countOnly = "count_only"
+    }
 
     init(key: String, value: String? = nil, lease: String? = nil, rangeEnd: String? = nil,
-         revision: String? = nil, limit: String? = nil) {
+         revision: String? = nil, limit: String? = nil, serializable: Bool? = nil, countOnly: Bool? = nil) {
         (self.key, self.value, self.lease, self.rangeEnd, self.revision, self.limit) = (key, value, lease, rangeEnd, revision, limit)
+        (self.serializable, self.countOnly) = (serializable, countOnly)
     }
 }
 
-/// A compare-and-swap on one key's mod revision.
+/// A put guarded by one comparison (`TxnCondition`).
 struct TxnRequest: Encodable {
     struct Compare: Encodable {
         var key: String
         var result = "EQUAL"
-        var target = "MOD"
-        var modRevision: String
-        private enum CodingKeys: String, CodingKey { case key, result, target, modRevision = "mod_revision" }
+        var target: String
+        var modRevision: String?
+        var createRevision: String?
+        var lease: String?
+        private enum CodingKeys: String, CodingKey {
+            case key, result, target, lease, modRevision = "mod_revision", createRevision = "create_revision"
+        }
+
+        init(_ condition: TxnCondition) {
+            switch condition {
+            case let .modRevision(key, revision):
+                (self.key, target, modRevision) = (JSONValue.base64(key), "MOD", String(revision))
+            case let .absent(key):
+                (self.key, target, createRevision) = (JSONValue.base64(key), "CREATE", "0")
+            case let .leaseOf(key, lease):
+                (self.key, target, self.lease) = (JSONValue.base64(key), "LEASE", String(lease))
+            }
+        }
     }
 
     struct Operation: Encodable {
@@ -189,6 +210,16 @@ struct TxnRequest: Encodable {
 
     var compare: [Compare]
     var success: [Operation]
+}
+
+/// What a guarded put (`EtcdClient.putIf`) requires of the store.
+public enum TxnCondition: Sendable, Equatable {
+    /// The key's mod revision is still this (0: the key does not exist).
+    case modRevision(String, Int64)
+    /// The key does not exist (an election: first come, first served).
+    case absent(String)
+    /// The key is held under this lease (a leader's writes, fenced by its key).
+    case leaseOf(String, Int64)
 }
 
 struct CompactionRequest: Encodable {

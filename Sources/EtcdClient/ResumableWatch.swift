@@ -22,6 +22,9 @@ public final class ResumableWatch: @unchecked Sendable {
         case connected(endpoint: String)
         /// The watch broke; it retries by itself after `retryIn` seconds.
         case disconnected(EtcdError, retryIn: Double)
+        /// The member answered a probe during a quiet spell: nothing was
+        /// missed up to now (only with a `WatchProbe`).
+        case heard
     }
 
     private let client: EtcdClient
@@ -32,14 +35,18 @@ public final class ResumableWatch: @unchecked Sendable {
     private var nextRevision: Int64 = 0
     private var endpointIndex = 0
     private let currentStream = Locked<WatchStream?>(nil)
+    private let probe: WatchProbe?
 
     /// `tick`: the longest the thread stays silent; `onIdle` runs at least that
-    /// often so a watchdog can tell a waiting thread from a stuck one.
-    public init(client: EtcdClient, key: String, prefix: Bool, tick: Double = 1) {
+    /// often so a watchdog can tell a waiting thread from a stuck one. `probe`:
+    /// how a silent member is found out (see `WatchProbe`); nil trusts the
+    /// stream (and TCP keepalives) alone.
+    public init(client: EtcdClient, key: String, prefix: Bool, tick: Double = 1, probe: WatchProbe? = nil) {
         self.client = client
         self.key = key
         self.prefix = prefix
         self.tick = tick
+        self.probe = probe
     }
 
     /// Stops `run` within milliseconds, from any thread.
@@ -105,7 +112,7 @@ public final class ResumableWatch: @unchecked Sendable {
         let endpoint = currentEndpoint
         var resetBackoff = false
         try stream.run(endpoint: endpoint, key: key, prefix: prefix, startRevision: nextRevision, tick: tick,
-                       onMessage: { message in
+                       probe: probe, onMessage: { message in
             if message.created {
                 if !resetBackoff { backoff.reset(); resetBackoff = true }
                 handler(.connected(endpoint: endpoint))
@@ -119,6 +126,8 @@ public final class ResumableWatch: @unchecked Sendable {
             }
         }, onIdle: {
             onIdle()
+        }, onHeard: {
+            handler(.heard)
         })
     }
 }

@@ -68,11 +68,15 @@ public final class WatchStream: @unchecked Sendable {
 
     /// Watches `key` (or the prefix) from `startRevision` on `endpoint`, calling
     /// `onMessage` for each message and `onIdle` at least every `tick` seconds
-    /// (liveness for the watchdog). Returns when the stream ends; throws on errors
-    /// (`compacted` when `startRevision` is gone) and `EtcdError.cancelled` after `cancel()`.
+    /// (liveness for the watchdog). With a `probe`, a member that stops answering
+    /// ends the stream within `probe.silence + probe.timeout` seconds, and
+    /// `onHeard` runs each time a probe was answered. Returns when the stream
+    /// ends; throws on errors (`compacted` when `startRevision` is gone) and
+    /// `EtcdError.cancelled` after `cancel()`.
     public func run(endpoint: String, key: String, prefix: Bool, startRevision: Int64,
-                    connectTimeout: Double = 1, tick: Double = 1,
-                    onMessage: (WatchMessage) throws -> Void, onIdle: () -> Void = {}) throws {
+                    connectTimeout: Double = 1, tick: Double = 1, probe: WatchProbe? = nil,
+                    onMessage: (WatchMessage) throws -> Void, onIdle: () -> Void = {},
+                    onHeard: () -> Void = {}) throws {
         let create = WatchCreateRequest(key: JSONValue.base64(key),
                                         rangeEnd: prefix ? JSONValue.base64(JSONValue.prefixEnd(key)) : nil,
                                         startRevision: String(startRevision))
@@ -84,7 +88,11 @@ public final class WatchStream: @unchecked Sendable {
         // The write callback only collects bytes; complete lines are parsed and
         // handed out from this loop, where errors can simply be thrown.
         let received = ByteBuffer()
-        easy.onData = { chunk in received.bytes.append(contentsOf: chunk); return true }
+        easy.onData = { chunk in
+            received.bytes.append(contentsOf: chunk)
+            received.lastByteAt = MonotonicClock.now()
+            return true
+        }
         func drainLines() throws {
             while let newline = received.bytes.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = Array(received.bytes[..<newline])
@@ -103,26 +111,34 @@ public final class WatchStream: @unchecked Sendable {
         defer { easy.onData = { _ in true } }
         curl_multi_add_handle(multi, easy.handle)
         defer { curl_multi_remove_handle(multi, easy.handle) }
+        var prober = probe.map { MemberProber(probe: $0, endpoint: endpoint, key: key, since: received.lastByteAt) }
+        defer { prober?.abandon(multi) }
 
-        var running: Int32 = 1
-        while running > 0 {
+        var streamResult: CURLcode?
+        while streamResult == nil {
             if isCancelled { throw EtcdError.cancelled }
+            var running: Int32 = 0
             curl_multi_perform(multi, &running)
             try drainLines()
-            if running == 0 { break }
-            // Sleeps until data, the tick, or cancel's wakeup: no busy loop.
-            curl_multi_poll(multi, nil, 0, Int32(tick * 1000), nil)
+            var left: Int32 = 0
+            while let msg = curl_multi_info_read(multi, &left) {
+                guard msg.pointee.msg == CURLMSG_DONE else { continue }
+                if msg.pointee.easy_handle == easy.handle {
+                    streamResult = msg.pointee.data.result
+                } else if prober?.owns(msg.pointee.easy_handle) == true {
+                    try prober?.finish(msg.pointee.data.result, multi: multi)
+                    onHeard()
+                }
+            }
+            if streamResult != nil { break }
+            // Sleeps until data, the tick, the next probe, or cancel's wakeup: no busy loop.
+            let wait = prober?.startIfDue(multi, lastByte: received.lastByteAt) ?? tick
+            curl_multi_poll(multi, nil, 0, Int32(max(1, min(tick, wait) * 1000)), nil)
             onIdle()
         }
         if isCancelled { throw EtcdError.cancelled }
-        var left: Int32 = 0
-        while let msg = curl_multi_info_read(multi, &left) {
-            if msg.pointee.msg == CURLMSG_DONE {
-                let code = msg.pointee.data.result
-                if code != CURLE_OK {
-                    throw EtcdError.unavailable(endpoint: endpoint, reason: CurlEasy.reason(code))
-                }
-            }
+        if let code = streamResult, code != CURLE_OK {
+            throw EtcdError.unavailable(endpoint: endpoint, reason: CurlEasy.reason(code))
         }
         let status = easy.responseCode
         if status != 200 {
@@ -135,9 +151,68 @@ public final class WatchStream: @unchecked Sendable {
     }
 }
 
+/// The probe side of one stream (see `WatchProbe`): a serializable one-key read
+/// on its own connection to the same member, started after a silence, added to
+/// the stream's multi handle so one poll serves both.
+private struct MemberProber {
+    let probe: WatchProbe
+    let endpoint: String
+    let body: [UInt8]
+    let easy = CurlEasy()
+    /// When the member last answered, as far as this stream knows.
+    var lastHeard: Double
+    var startedAt: Double?
+
+    init(probe: WatchProbe, endpoint: String, key: String, since: Double) {
+        self.probe = probe
+        self.endpoint = endpoint
+        self.lastHeard = since
+        body = JSONValue.encode(KeyRequest(key: JSONValue.base64(key), limit: "1", serializable: true, countOnly: true))
+    }
+
+    func owns(_ handle: UnsafeMutableRawPointer?) -> Bool { handle == easy.handle }
+
+    /// Starts the probe when the member has been silent for `probe.silence`;
+    /// returns how long the caller may sleep before asking again.
+    mutating func startIfDue(_ multi: UnsafeMutableRawPointer, lastByte: Double) -> Double {
+        let now = MonotonicClock.now()
+        if let started = startedAt { return max(0.01, started + probe.timeout - now + 0.01) }
+        lastHeard = max(lastHeard, lastByte, probe.liveness?.lastHeard(from: endpoint) ?? 0)
+        let due = lastHeard + probe.silence
+        guard now >= due else { return due - now }
+        easy.preparePost(url: endpoint + "/v3/kv/range", body: body, timeout: probe.timeout,
+                         connectTimeout: probe.timeout)
+        curl_multi_add_handle(multi, easy.handle)
+        startedAt = now
+        return probe.timeout + 0.01
+    }
+
+    /// The probe ended: an answer counts as hearing from the member, anything
+    /// else (timeout, refused, an error status) ends the stream.
+    mutating func finish(_ code: CURLcode, multi: UnsafeMutableRawPointer) throws {
+        curl_multi_remove_handle(multi, easy.handle)
+        startedAt = nil
+        let status = easy.responseCode
+        guard code == CURLE_OK, status == 200 else {
+            let why = code != CURLE_OK ? CurlEasy.reason(code) : "HTTP \(status)"
+            throw EtcdError.unavailable(endpoint: endpoint, reason:
+                "member silent: a read got no answer within \(probe.timeout) s (\(why))")
+        }
+        lastHeard = MonotonicClock.now()
+        probe.liveness?.heard(from: endpoint, at: lastHeard)
+    }
+
+    /// Removes an unfinished probe when the stream ends.
+    func abandon(_ multi: UnsafeMutableRawPointer) {
+        if startedAt != nil { curl_multi_remove_handle(multi, easy.handle) }
+    }
+}
+
 /// Bytes collected by the write callback of one stream.
 private final class ByteBuffer {
     var bytes: [UInt8] = []
+    /// When the last byte arrived (monotonic); the stream's start before any.
+    var lastByteAt = MonotonicClock.now()
 }
 
 // MARK: Watch wire format

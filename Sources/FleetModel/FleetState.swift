@@ -34,8 +34,12 @@ public struct FleetState: Sendable {
     public enum Event: String, Sendable {
         case alive = "ALIVE", left = "LEFT", dead = "DEAD", stale = "STALE"
         case cpuHigh = "CPU_HIGH", cpuOK = "CPU_OK", memoryHigh = "MEMORY_HIGH", memoryOK = "MEMORY_OK"
+        /// The node's clock is more than `skewTolerance` off the caller's, and back.
+        case clockSkew = "CLOCK_SKEW", clockOK = "CLOCK_OK"
 
         public var isStateChange: Bool { [.alive, .left, .dead, .stale].contains(self) }
+        /// Changes what the leading server records for the node (its state or clock skew).
+        public var isRecorded: Bool { isStateChange || self == .clockSkew || self == .clockOK }
     }
 
     public struct Transition: Equatable, Sendable {
@@ -90,7 +94,15 @@ public struct FleetState: Sendable {
         var lastRoundTs: Double?
         var state: FleetView.State?
         var since: Double = 0
+        /// Why it is in `state` (the detail of the transition into it).
+        var reason = ""
+        /// The leading server's record of this node (`<prefix>/state/<node>`), as read.
+        var stored: NodeState?
         var alerts: Set<Event> = []
+        /// The node's `ts` minus the wall-clock receive time, for the last rounds.
+        var skewSamples: [Double] = []
+        /// The skew reported (CLOCK_SKEW) and not yet back in range.
+        var skewFlagged: Double?
         /// When this node turns stale if nothing arrives; nil unless alive.
         var deadline: Double?
     }
@@ -107,6 +119,13 @@ public struct FleetState: Sendable {
         didSet { rescheduleAll() }
     }
     public var thresholds: Thresholds
+    /// Wall-clock seconds minus the caller's clock (0 when the caller feeds wall
+    /// time): how stored records' unix times map to the caller's clock and back.
+    /// The server sets it before each input, so a clock step moves only display times.
+    public var wallOffset: Double = 0
+    /// Whether to compare each round's `ts` with the wall-clock receive time
+    /// (`wallOffset` must then be set) and report CLOCK_SKEW / CLOCK_OK.
+    public var measuresClockSkew = false
 
     public init(layout: KeyLayout, rules: FleetView.Rules = .init(), thresholds: Thresholds = .init()) {
         self.layout = layout
@@ -124,12 +143,15 @@ public struct FleetState: Sendable {
     /// The snapshot with each key's lease (the server's: a heartbeat without a
     /// lease is then flagged and never counts as alive).
     public mutating func apply(snapshot kvs: [FleetChange], now: Double) -> [Transition] {
-        var heartbeats: [String: FleetChange] = [:], registry: [String: FleetChange] = [:]
-        for kv in kvs where kv.value != nil {
+        catchUpAt = now
+        var heartbeats: [String: FleetChange] = [:], registry: [String: FleetChange] = [:], stored: [String: NodeState] = [:]
+        for kv in kvs {
+            guard let value = kv.value else { continue }
             if let name = layout.node(fromHeartbeatKey: kv.key) { heartbeats[name] = kv }
             if let name = layout.node(fromRegistryKey: kv.key) { registry[name] = kv }
+            if let name = layout.node(fromStateKey: kv.key), let record = NodeState.parse(value) { stored[name] = record }
         }
-        for name in Set(entries.keys).union(heartbeats.keys).union(registry.keys) {
+        for name in Set(entries.keys).union(heartbeats.keys).union(registry.keys).union(stored.keys) {
             var entry = entries[name] ?? Entry()
             if let kv = heartbeats[name], let value = kv.value {
                 entry.heartbeat = FleetView.HeartbeatInput(value: value, lease: kv.lease)
@@ -143,6 +165,7 @@ public struct FleetState: Sendable {
                 entry.heartbeat = nil
             }
             entry.registry = registry[name].flatMap { $0.value.map { FleetView.RegistryInput(value: $0) } }
+            entry.stored = stored[name]
             entries[name] = entry
         }
         return reevaluate(Array(entries.keys), now: now, checkAlerts: Set(heartbeats.keys))
@@ -166,6 +189,10 @@ public struct FleetState: Sendable {
                     }
                     entry.leaselessSince = entry.heartbeat?.leased == false ? (entry.leaselessSince ?? now) : nil
                     entry.lastSeen = now
+                    if measuresClockSkew, let ts = entry.heartbeat?.heartbeat?.ts, ts > 0, !entry.stoppingMarked,
+                       now - catchUpAt >= Self.skewQuietAfterCatchUp {
+                        entry.skewSamples = Array((entry.skewSamples + [ts - (now + wallOffset)]).suffix(Self.skewRounds))
+                    }
                     puts.insert(name)
                 case nil:
                     // prev_kv carries the stopping mark; our copy is the fallback.
@@ -186,21 +213,60 @@ public struct FleetState: Sendable {
             } else if let name = layout.node(fromRegistryKey: event.key) {
                 var entry = entries[name] ?? Entry()
                 entry.registry = event.value.map { FleetView.RegistryInput(value: $0) }
-                if entry.registry == nil && entry.heartbeat == nil {
-                    if let state = entry.state { counts[state, default: 0] -= 1 }
-                    entries[name] = nil // forgotten by an operator
-                    continue
-                }
+                if forget(name, entry) { continue }
                 entries[name] = entry
                 touched.append(name)
+            } else if let name = layout.node(fromStateKey: event.key) {
+                // A write of the leading server (maybe this one): no transition,
+                // but it is what a takeover compares with, and it alone keeps a
+                // node without registry known once its heartbeat is gone.
+                var entry = entries[name] ?? Entry()
+                entry.stored = event.value.flatMap(NodeState.parse)
+                if forget(name, entry) { continue }
+                let isNew = entries[name] == nil
+                entries[name] = entry
+                if isNew { touched.append(name) }
             }
         }
         return reevaluate(touched, now: now, checkAlerts: puts)
     }
 
+    /// While true the caller cannot see etcd (its watch is down): nothing is
+    /// derived from missing data, so no node turns stale and `tick` says nothing.
+    public private(set) var frozen = false
+
+    /// The caller's watch broke: the view keeps every state as it is.
+    public mutating func freeze() { frozen = true }
+
+    /// The watch is back (and has delivered what it missed, or will next): every
+    /// alive node's stale clock restarts at `now`, so a node turns STALE only
+    /// after a full stale window of its own with the caller connected. O(n), once
+    /// per outage.
+    public mutating func thaw(now: Double) {
+        guard frozen else { return }
+        frozen = false
+        catchUpAt = now
+        for name in entries.keys where entries[name]?.state == .alive {
+            guard var entry = entries[name] else { continue }
+            entry.pardonedAt = now
+            schedule(&entry, name: name)
+            entries[name] = entry
+        }
+    }
+
+    /// A node with neither heartbeat, registry entry nor stored state is gone
+    /// (an operator's `monitorctl node forget`): dropped, true.
+    private mutating func forget(_ name: String, _ entry: Entry) -> Bool {
+        guard entry.registry == nil && entry.heartbeat == nil && entry.stored == nil else { return false }
+        if let state = entry.state { counts[state, default: 0] -= 1 }
+        entries[name] = nil
+        return true
+    }
+
     /// Re-checks the nodes whose stale deadline has passed at `now` (call at
     /// `nextDeadline()`); costs O(k log n) for k due nodes, not O(n).
     public mutating func tick(now: Double) -> [Transition] {
+        guard !frozen else { return [] }
         var due: [String] = []
         while let top = deadlines.min, top.deadline <= now {
             deadlines.popMin()
@@ -239,10 +305,22 @@ public struct FleetState: Sendable {
     /// When the earliest alive node turns stale if nothing arrives: the server
     /// sleeps until then instead of polling. O(1); may be earlier than the real
     /// next deadline (an outdated item), which costs one empty `tick`.
-    public func nextDeadline() -> Double? { deadlines.min?.deadline }
+    public func nextDeadline() -> Double? { frozen ? nil : deadlines.min?.deadline }
 
     /// How many deadline items are in flight (for tests and capacity figures).
     var scheduledDeadlines: Int { deadlines.count }
+
+    /// A node's clock this far off the caller's (seconds) is reported once
+    /// (CLOCK_SKEW); back within `skewTolerance / 2`, once more (CLOCK_OK).
+    public static let skewTolerance = 2.0
+    /// Rounds the skew estimate spans: it is the largest of their samples, since
+    /// a late delivery (a busy loop, a replay after an outage) only makes a
+    /// sample smaller, never larger.
+    static let skewRounds = 3
+    /// Rounds arriving this soon after a snapshot or a thaw are replays, not news
+    /// of the node's clock: not sampled.
+    static let skewQuietAfterCatchUp = 2.0
+    private var catchUpAt: Double = -.infinity
 
     /// How long a live node keeps its state while its key holds someone else's
     /// value without a lease: its agent restores the key within milliseconds; one
@@ -319,7 +397,17 @@ public struct FleetState: Sendable {
             node.state = state
         }
         if entry.heartbeat == nil && entry.stoppingMarked { node.state = .stopped }
-        if let state = entry.state, state == node.state, entry.since > 0 { node.since = entry.since }
+        // Known only from the stored record (a lab node whose key went away):
+        // as last judged, never alive without a heartbeat.
+        if entry.heartbeat == nil && entry.registry == nil, let stored = entry.stored, stored.state == .stopped {
+            node.state = .stopped
+        }
+        // Blind: time passing proves nothing, every node keeps its state.
+        if frozen, let state = entry.state { node.state = state }
+        if let state = entry.state, state == node.state { node.since = entry.since }
+        node.clockSkew = entry.skewFlagged
+        // Before this server saw a round: when the server that wrote the record did.
+        if entry.lastSeen == nil, let seen = entry.stored?.lastSeen { node.lastSeen = seen - wallOffset }
         return node
     }
 
@@ -329,16 +417,25 @@ public struct FleetState: Sendable {
             guard var entry = entries[name] else { continue }
             let computed = node(name, now: now)
             let old = entry.state
-            if old != computed.state {
+            if old == nil, let stored = entry.stored {
+                // First learnt, and a server judged it before: the record's state
+                // is what it was, so only a difference is news; `differences()`
+                // reports it when this server leads.
+                counts[computed.state, default: 0] += 1
+                entry.state = computed.state
+                let same = stored.state == computed.state
+                entry.since = same ? stored.since - wallOffset : now
+                entry.reason = same ? stored.reason : Self.detail(from: stored.state, to: computed.state)
+                if computed.state == .alive { entry.aliveSince = entry.since }
+            } else if old != computed.state {
                 if let old { counts[old, default: 0] -= 1 }
                 counts[computed.state, default: 0] += 1
                 entry.state = computed.state
                 entry.since = now
+                entry.reason = Self.detail(from: old, to: computed.state)
                 if computed.state == .alive { entry.aliveSince = now }
                 if let event = Self.event(from: old, to: computed.state) {
-                    transitions.append(Transition(node: name, event: event,
-                                                  detail: Self.detail(from: old, to: computed.state),
-                                                  state: computed.state))
+                    transitions.append(Transition(node: name, event: event, detail: entry.reason, state: computed.state))
                 }
             }
             if checkAlerts.contains(name) {
@@ -349,6 +446,44 @@ public struct FleetState: Sendable {
         }
         return transitions
     }
+
+    /// Where the stored records (the leading server's) differ from this view:
+    /// the transitions that happened while no server led (or this one was not
+    /// watching), each once, and the nodes that have no record yet although
+    /// their state is no news (dead or stopped before any server recorded
+    /// them). The server calls it when it becomes the leader, then writes a
+    /// record for every node named here.
+    public func differences() -> (transitions: [Transition], unrecorded: [String]) {
+        var transitions: [Transition] = [], unrecorded: [String] = []
+        for name in entries.keys.sorted() {
+            guard let entry = entries[name], let state = entry.state else { continue }
+            guard let stored = entry.stored else {
+                if state == .alive || state == .stale {
+                    transitions.append(Transition(node: name, event: state == .alive ? .alive : .stale,
+                                                  detail: state == .alive ? "first seen" : entry.reason, state: state))
+                } else {
+                    unrecorded.append(name)
+                }
+                continue
+            }
+            guard stored.state != state, let event = Self.event(from: stored.state, to: state) else { continue }
+            transitions.append(Transition(node: name, event: event, detail: Self.detail(from: stored.state, to: state),
+                                          state: state))
+        }
+        return (transitions, unrecorded)
+    }
+
+    /// The record the leading server writes for `name` now (`<prefix>/state/<name>`),
+    /// in wall-clock seconds; nil for an unknown node or one without a state yet.
+    public func record(of name: String, server: String) -> NodeState? {
+        guard let entry = entries[name], let state = entry.state else { return nil }
+        let lastSeen = entry.lastSeen.map { $0 + wallOffset } ?? entry.stored?.lastSeen
+        return NodeState(state: state, since: entry.since + wallOffset, lastSeen: lastSeen, reason: entry.reason,
+                         server: server, clockSkew: entry.skewFlagged)
+    }
+
+    /// The record `name` has in etcd, as last read.
+    public func storedState(of name: String) -> NodeState? { entries[name]?.stored }
 
     /// What a state change is called; nil when a node first learnt from the
     /// registry is already dead or stopped (not news: it happened before).
@@ -375,6 +510,18 @@ public struct FleetState: Sendable {
     private func alerts(_ entry: inout Entry, name: String, metrics: [String: Double],
                         state: FleetView.State) -> [Transition] {
         var out: [Transition] = []
+        // Ahead shows at once; behind only when every recent round says so.
+        if let skew = entry.skewSamples.max(), skew > 0 || entry.skewSamples.count == Self.skewRounds {
+            let text = Interval.text(abs(skew).rounded())
+            if abs(skew) > Self.skewTolerance, entry.skewFlagged == nil {
+                entry.skewFlagged = skew.rounded()
+                out.append(Transition(node: name, event: .clockSkew,
+                                      detail: "clock \(text) \(skew > 0 ? "ahead of" : "behind") the server's", state: state))
+            } else if abs(skew) < Self.skewTolerance / 2, entry.skewFlagged != nil {
+                entry.skewFlagged = nil
+                out.append(Transition(node: name, event: .clockOK, detail: "clock back within \(Interval.text(Self.skewTolerance / 2)) of the server's", state: state))
+            }
+        }
         let checks: [(MetricName, Double, Event, Event)] = [
             (.cpu, thresholds.cpuPercent, .cpuHigh, .cpuOK),
             (.memory, thresholds.memoryPercent, .memoryHigh, .memoryOK),

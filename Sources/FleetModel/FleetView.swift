@@ -24,6 +24,15 @@ public struct FleetView: Equatable, Sendable {
     }
 
     /// One node's row.
+    /// Where a node's state comes from.
+    public enum StateSource: String, Sendable {
+        /// The leading monitor-serverd's record (`<prefix>/state/<node>`).
+        case server
+        /// Computed by the reader from the heartbeat's own times (no server leads,
+        /// or it has not recorded this node yet).
+        case computed
+    }
+
     public struct Node: Equatable, Sendable {
         public var name: String
         public var state: State
@@ -50,6 +59,11 @@ public struct FleetView: Equatable, Sendable {
         public var hasHeartbeat: Bool
         /// Whether `<prefix>/nodes/<node>` exists.
         public var isRegistered: Bool
+        /// Who judged `state`: the leading server (its record) or the reader.
+        public var stateSource: StateSource = .computed
+        /// The node's clock minus the server's (seconds), when the server found
+        /// it beyond the tolerance; nil when in range or unknown.
+        public var clockSkew: Double?
 
         public init(name: String, state: State, since: Double? = nil, lastSeen: Double? = nil,
                     interval: Double? = nil, metrics: [String: Double] = [:], memoryTotalBytes: UInt64? = nil,
@@ -74,6 +88,26 @@ public struct FleetView: Equatable, Sendable {
 
         /// The latest figure of `metric`, if the node reported it.
         public subscript(metric: MetricName) -> Double? { metrics[metric.rawValue] }
+
+        /// Takes the server's `record`: its state when `trusted` (a server leads),
+        /// else only its times, and only when it agrees with the computed state.
+        mutating func adopt(_ record: NodeState, trusted: Bool, now: Double) {
+            let live = record.state == .alive || record.state == .stale
+            if !hasHeartbeat && !isRegistered && record.state == .stopped { state = .stopped }
+            guard trusted || record.state == state else { return }
+            if trusted {
+                state = record.state
+                stateSource = .server
+                clockSkew = record.clockSkew
+            }
+            since = record.since
+            if live, hasHeartbeat, let ts = lastSeen {
+                // The node's clock, brought to the server's (never in the future).
+                lastSeen = min(now, ts - (record.clockSkew ?? 0))
+            } else {
+                lastSeen = record.lastSeen ?? lastSeen
+            }
+        }
 
         /// Dead or stale: what `monitorctl status` exits 1 for.
         public var needsAttention: Bool { state == .dead || state == .stale }
@@ -179,6 +213,40 @@ public struct FleetView: Equatable, Sendable {
             if let name = layout.node(fromRegistryKey: kv.key) { registry[name] = RegistryInput(value: kv.value) }
         }
         self.init(heartbeats: heartbeats, registry: registry, now: now, rules: rules, lastSeen: lastSeen)
+    }
+
+    /// The view from one read of the whole prefix (one revision: registry,
+    /// heartbeats, the server's records and the leader key agree), and the
+    /// leading server, if any. While a server leads, each node's state, since
+    /// and last seen are its record's (one truth: the server judges by its own
+    /// receive times, so a node's clock skew changes nothing), and the last
+    /// round of a live node is its heartbeat's `ts` corrected by the skew the
+    /// server measured. Without a leader, or for a node not recorded yet, the
+    /// state is computed here (`stateSource` says which); a node known only
+    /// from its record (a lab node whose key went away) is listed as it was
+    /// last judged.
+    public static func read(_ kvs: [(key: String, value: [UInt8])], layout: KeyLayout, now: Double,
+                            rules: Rules = Rules()) -> (view: FleetView, leader: LeaderRecord?) {
+        var heartbeats: [String: HeartbeatInput] = [:], registry: [String: RegistryInput] = [:]
+        var stored: [String: NodeState] = [:], leader: LeaderRecord?
+        for kv in kvs {
+            if let name = layout.node(fromHeartbeatKey: kv.key) {
+                heartbeats[name] = HeartbeatInput(value: kv.value)
+            } else if let name = layout.node(fromRegistryKey: kv.key) {
+                registry[name] = RegistryInput(value: kv.value)
+            } else if let name = layout.node(fromStateKey: kv.key), let record = NodeState.parse(kv.value) {
+                stored[name] = record
+            } else if kv.key == layout.leader {
+                leader = LeaderRecord.parse(kv.value) ?? LeaderRecord(server: "", pid: 0, since: 0, version: "")
+            }
+        }
+        let names = Set(heartbeats.keys).union(registry.keys).union(stored.keys)
+        let nodes = names.sorted().map { name in
+            var node = Self.node(name: name, heartbeat: heartbeats[name], registry: registry[name], now: now, rules: rules)
+            if let record = stored[name] { node.adopt(record, trusted: leader != nil, now: now) }
+            return node
+        }
+        return (FleetView(nodes: nodes, now: now), leader)
     }
 
     /// The rules applied to one node.

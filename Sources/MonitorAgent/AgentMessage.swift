@@ -18,19 +18,6 @@ public enum HeartbeatKeyEvent: Sendable, Equatable {
     case deleted(revision: Int64)
 }
 
-/// What the lease session observed. It reports each change once.
-public enum SessionEvent: Sendable, Equatable {
-    /// A new lease: the heartbeat must now be put attached to it.
-    case granted(Lease)
-    /// A keepalive succeeded after `unreachable`: the same lease lives on.
-    case renewed(Lease)
-    /// etcd did not answer; the session retries by itself in `retryIn` seconds.
-    case unreachable(reason: String, retryIn: Double)
-    /// The lease is gone (expired during an outage, or revoked from outside);
-    /// the session grants a new one as soon as etcd answers.
-    case lost(Lease)
-}
-
 /// Which config key a message is about: the node's own, or the fleet default.
 public enum ConfigSource: String, Sendable, Equatable, CaseIterable {
     case node

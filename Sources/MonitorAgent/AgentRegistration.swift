@@ -25,25 +25,30 @@ final class AgentRegistration {
         self.settings = settings
         self.generation = generation
         let endpoints = settings.etcd.endpoints, timeout = settings.etcd.requestTimeoutSec
-        client = EtcdClient(endpoints: endpoints, requestTimeout: timeout)
+        // Every answer to a put or keepalive tells the watches their member is
+        // alive, so they probe it only in longer silences.
+        let liveness = MemberLiveness()
+        let probe = WatchProbe(liveness: liveness)
+        func newClient() -> EtcdClient { EtcdClient(endpoints: endpoints, requestTimeout: timeout, liveness: liveness) }
+        client = newClient()
         let workers = context.makeWorkers()
         self.workers = workers
-        session = LeaseSession(client: EtcdClient(endpoints: endpoints, requestTimeout: timeout),
+        session = LeaseSession(client: newClient(),
                                ttl: Int64(settings.agent.leaseTTLSec), tick: context.workerTick,
                                beat: { workers.beat(Self.sessionWorker) },
                                report: { workers.post(.session(generation: generation, $0)) })
         let session = self.session
         workers.start(Self.sessionWorker, stop: { session.stop() }) { session.run() }
-        let heartbeatWatcher = HeartbeatKeyWatcher(client: EtcdClient(endpoints: endpoints, requestTimeout: timeout),
-                                                   key: layout.heartbeat(node), tick: context.workerTick)
+        let heartbeatWatcher = HeartbeatKeyWatcher(client: newClient(), key: layout.heartbeat(node),
+                                                   tick: context.workerTick, probe: probe)
         workers.start(HeartbeatKeyWatcher.workerName, stop: { heartbeatWatcher.stop() }) {
             heartbeatWatcher.run(beat: { workers.beat(HeartbeatKeyWatcher.workerName) }) {
                 workers.post(.heartbeatKey(generation: generation, $0))
             }
         }
         for (source, key) in [(ConfigSource.node, layout.config(node)), (.fleetDefault, layout.defaultConfig)] {
-            let watcher = ConfigWatcher(client: EtcdClient(endpoints: endpoints, requestTimeout: timeout), key: key,
-                                        source: source, tick: context.workerTick)
+            let watcher = ConfigWatcher(client: newClient(), key: key, source: source,
+                                        tick: context.workerTick, probe: probe)
             let name = watcher.workerName
             workers.start(name, stop: { watcher.stop() }) {
                 watcher.run(beat: { workers.beat(name) }) { workers.post(.config(generation: generation, source, $0)) }

@@ -9,10 +9,10 @@ final class ConfigWatcher: Sendable {
     private let key: String
     private let watch: ResumableWatch
 
-    init(client: EtcdClient, key: String, source: ConfigSource, tick: Double) {
+    init(client: EtcdClient, key: String, source: ConfigSource, tick: Double, probe: WatchProbe?) {
         self.key = key
         self.source = source
-        watch = ResumableWatch(client: client, key: key, prefix: false, tick: tick)
+        watch = ResumableWatch(client: client, key: key, prefix: false, tick: tick, probe: probe)
     }
 
     var workerName: String { source == .node ? "config watch" : "default config watch" }
@@ -34,6 +34,8 @@ final class ConfigWatcher: Sendable {
                 post(.connected(key: key, endpoint: endpoint))
             case let .disconnected(error, retryIn):
                 post(.interrupted(key: key, reason: error.shortReason, retryIn: retryIn))
+            case .heard:
+                break
             }
             beat()
         }

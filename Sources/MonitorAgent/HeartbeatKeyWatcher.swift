@@ -8,8 +8,8 @@ final class HeartbeatKeyWatcher: Sendable {
     static let workerName = "heartbeat key watch"
     private let watch: ResumableWatch
 
-    init(client: EtcdClient, key: String, tick: Double) {
-        watch = ResumableWatch(client: client, key: key, prefix: false, tick: tick)
+    init(client: EtcdClient, key: String, tick: Double, probe: WatchProbe?) {
+        watch = ResumableWatch(client: client, key: key, prefix: false, tick: tick, probe: probe)
     }
 
     func stop() { watch.stop() }

@@ -7,8 +7,9 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, json
 }
 
-/// `monitorctl status`: the fleet in two range reads (registry, heartbeats),
-/// never one request per node.
+/// `monitorctl status`: the fleet in one range read of the whole prefix
+/// (registry, heartbeats, the server's records and the leader key at one
+/// revision), never one request per node.
 struct StatusCommand: CtlCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
@@ -16,16 +17,21 @@ struct StatusCommand: CtlCommand {
         discussion: """
         States: alive (heartbeat present), stale (heartbeat present but no new round \
         for [Server] StaleAfterRounds x interval: the agent's work loop hangs), stopped \
-        (clean stop), dead (registered, no heartbeat: crashed or unreachable). Ages use \
-        the heartbeat's own timestamp, so a clock skew between a node and this machine \
-        shifts them (and can make a node look stale). A "*" after the state marks a \
-        rejected config value, explained below the table.
+        (clean stop), dead (registered, no heartbeat: crashed or unreachable). While a \
+        monitor-serverd leads, states, SINCE and LAST SEEN are the ones it recorded \
+        (judged by its own clock, so a node's clock skew changes nothing, and shown \
+        with the skew it measured); without one, or for a node it has not recorded \
+        yet (marked "~"), they are computed here from the heartbeat's own timestamp. \
+        A "*" after the state marks a rejected config value, explained below the table.
 
-        -o json prints {"time", "summary", "stale_after_rounds", "counts": {"alive", \
-        "stale", "stopped", "dead"}, "nodes": [...]}; each node has "node", "state", \
-        "since", "last_seen" (unix seconds or null), "interval", "metrics" (by metric \
-        name), "memory_total_bytes", "memory_available_bytes", "config_error", \
-        "value_error", "hostname", "version", "heartbeat" and "registered" (booleans).
+        -o json prints {"time", "summary", "stale_after_rounds", "leader" (null, or \
+        {"server", "pid", "since", "version"}), "counts": {"alive", "stale", "stopped", \
+        "dead"}, "nodes": [...]}; each node has "node", "state", "state_source" \
+        ("server" or "computed"), "since", "last_seen" (unix seconds or null), \
+        "clock_skew" (seconds the node's clock is ahead of the server's, null within \
+        2 s), "interval", "metrics" (by metric name), "memory_total_bytes", \
+        "memory_available_bytes", "config_error", "value_error", "hostname", \
+        "version", "heartbeat" and "registered" (booleans).
 
         Exit codes follow the Nagios plugin convention: 0 every node alive; 1 warning, a node \
         stale or stopped but still registered; 2 critical, a node dead; 3 unknown, the fleet \
@@ -41,21 +47,21 @@ struct StatusCommand: CtlCommand {
     func execute(_ session: CtlSession) throws -> Int32 {
         let layout = session.layout
         let rules = FleetView.Rules(staleAfterRounds: session.settings.server.staleAfterRounds)
-        let view: FleetView
+        let view: FleetView, leader: LeaderRecord?
         do {
-            view = try Self.view(session, rules: rules)
+            (view, leader) = try Self.view(session, rules: rules)
         } catch let error as CtlError where error.exitCode == CtlExitCode.failure {
             // Cannot know: UNKNOWN, never "down" or "fine".
             throw CtlError(message: error.message, exitCode: CtlExitCode.Status.unknown)
         }
         switch output {
         case .json:
-            session.output.write(bytes: StatusReport.json(view, staleAfterRounds: rules.staleAfterRounds))
+            session.output.write(bytes: StatusReport.json(view, leader: leader, staleAfterRounds: rules.staleAfterRounds))
         case .table:
             if view.nodes.isEmpty {
                 session.output.line("No nodes: nothing under \(layout.nodesPrefix) or \(layout.heartbeatPrefix).")
             } else {
-                session.output.write(StatusReport.table(view, layout: layout))
+                session.output.write(StatusReport.table(view, leader: leader, layout: layout))
             }
         }
         return Self.exitCode(view)
@@ -71,20 +77,11 @@ struct StatusCommand: CtlCommand {
         return CtlExitCode.Status.ok
     }
 
-    /// The fleet from two range reads. A function of its own so that the raw
+    /// The fleet from one range read. A function of its own so that the raw
     /// key-values (10,000 values at fleet size) are released before rendering.
-    static func view(_ session: CtlSession, rules: FleetView.Rules) throws -> FleetView {
+    static func view(_ session: CtlSession, rules: FleetView.Rules) throws -> (FleetView, LeaderRecord?) {
         let layout = session.layout
-        // Registry first: a node that starts between the two reads then shows
-        // alive (its heartbeat is read second), never falsely dead.
-        let registry = try session.etcd("reading \(layout.nodesPrefix)") {
-            try $0.range(layout.nodesPrefix, prefix: true)
-        }
-        let heartbeats = try session.etcd("reading \(layout.heartbeatPrefix)") {
-            try $0.range(layout.heartbeatPrefix, prefix: true)
-        }
-        return FleetView(heartbeatKVs: heartbeats.kvs.map { ($0.key, $0.value) },
-                         registryKVs: registry.kvs.map { ($0.key, $0.value) }, layout: layout,
-                         now: session.now(), rules: rules)
+        let all = try session.etcd("reading \(layout.prefix)/") { try $0.range(layout.prefix + "/", prefix: true) }
+        return FleetView.read(all.kvs.map { ($0.key, $0.value) }, layout: layout, now: session.now(), rules: rules)
     }
 }

@@ -10,12 +10,17 @@ enum StatusReport {
 
     /// The table, then the summary line, then one note per node with a config
     /// error or an unreadable value.
-    static func table(_ view: FleetView, layout: KeyLayout) -> String {
+    static func table(_ view: FleetView, leader: LeaderRecord?, layout: KeyLayout) -> String {
         var table = TextTable(header: header)
         var notes: [String] = []
+        var unrecorded = false
         for node in view.nodes {
-            table.append(row(node, now: view.now))
+            table.append(row(node, now: view.now, leader: leader))
             let name = shown(node.name)
+            if leader != nil && node.stateSource == .computed { unrecorded = true }
+            if let skew = node.clockSkew {
+                notes.append("\(name): clock \(Interval.text(abs(skew))) \(skew > 0 ? "ahead of" : "behind") the server's")
+            }
             if let error = node.configError { notes.append("\(name): config error: \(SafeText.escaped(error, limit: noteLimit))") }
             if let error = node.valueError { notes.append("\(name): unreadable value: \(SafeText.escaped(error, limit: noteLimit))") }
             if !NodeName.isValid(node.name) {
@@ -23,9 +28,20 @@ enum StatusReport {
                              + forgetHint(node, layout: layout))
             }
         }
-        var text = table.render() + "\n" + view.summary + "\n"
+        var text = table.render() + "\n" + view.summary + "\n" + source(leader, now: view.now) + "\n"
+        if unrecorded { text += "~: not recorded by the server yet; computed here from the node's own timestamps\n" }
         for note in notes { text += note + "\n" }
         return text
+    }
+
+    /// Where the states come from: the leading server, or this command.
+    static func source(_ leader: LeaderRecord?, now: Double) -> String {
+        guard let leader else {
+            return "No monitor-serverd leads: states computed here from the nodes' own timestamps "
+                + "(a node's clock skew shifts them)."
+        }
+        let who = leader.server.isEmpty ? "an unnamed server" : "\(SafeText.escaped(leader.server, limit: 80)) (pid \(leader.pid))"
+        return "States recorded by monitor-serverd on \(who), leading for \(HumanFormat.ago(leader.since, now: now))."
     }
 
     /// How to remove an entry with a name no one can type: the exact key, escaped
@@ -48,10 +64,11 @@ enum StatusReport {
         return SafeText.cut(SafeText.escaped(name).replacingOccurrences(of: " ", with: #"\x20"#), limit: NodeName.maxLength) + "!"
     }
 
-    static func row(_ node: FleetView.Node, now: Double) -> [String] {
+    static func row(_ node: FleetView.Node, now: Double, leader: LeaderRecord?) -> [String] {
+        let unrecorded = leader != nil && node.stateSource == .computed
         return [
             shown(node.name),
-            node.state.rawValue + (node.configError != nil ? "*" : ""),
+            node.state.rawValue + (unrecorded ? "~" : "") + (node.configError != nil ? "*" : ""),
             HumanFormat.ago(node.since, now: now),
             HumanFormat.ago(node.lastSeen, now: now),
             HumanFormat.interval(node.interval),
@@ -78,7 +95,7 @@ enum StatusReport {
     /// in `monitorctl status --help`); every node field is always present, null
     /// when unknown. Keys sorted; written front to back (10,000 nodes in a few
     /// tens of milliseconds, no tree of `Any`).
-    static func json(_ view: FleetView, staleAfterRounds: Int) -> [UInt8] {
+    static func json(_ view: FleetView, leader: LeaderRecord?, staleAfterRounds: Int) -> [UInt8] {
         // About 600 bytes per node.
         var w = JSONWriter(capacity: 1024 + 640 * view.nodes.count)
         w.object { w in
@@ -88,6 +105,17 @@ enum StatusReport {
                     w.key(state.rawValue)
                     w.integer(view.count(state))
                 }
+            }
+            w.key("leader")
+            if let leader {
+                w.object { w in
+                    w.key("pid"); w.integer(leader.pid)
+                    w.key("server"); w.string(leader.server)
+                    w.key("since"); w.number(leader.since)
+                    w.key("version"); w.string(leader.version)
+                }
+            } else {
+                w.null()
             }
             w.key("nodes")
             w.array { w in
@@ -105,6 +133,7 @@ enum StatusReport {
 
     static func object(_ node: FleetView.Node, _ w: inout JSONWriter) {
         w.object { w in
+            w.key("clock_skew"); w.number(node.clockSkew)
             w.key("config_error"); w.string(node.configError)
             w.key("heartbeat"); w.bool(node.hasHeartbeat)
             w.key("hostname"); w.string(node.hostname)
@@ -122,6 +151,7 @@ enum StatusReport {
             w.key("registered"); w.bool(node.isRegistered)
             w.key("since"); w.number(node.since)
             w.key("state"); w.string(node.state.rawValue)
+            w.key("state_source"); w.string(node.stateSource.rawValue)
             w.key("value_error"); w.string(node.valueError)
             w.key("version"); w.string(node.version)
         }

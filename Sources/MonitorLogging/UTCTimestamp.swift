@@ -1,3 +1,4 @@
+import Concurrency
 import Glibc
 
 /// A wall-clock instant printed as ISO 8601 in UTC with milliseconds.
@@ -23,17 +24,6 @@ struct UTCTimestamp: Equatable, Sendable, CustomStringConvertible {
     }
 
     var description: String {
-        var time = time_t(seconds)
-        var parts = tm()
-        // gmtime_r (not gmtime): the record may be formatted on any thread.
-        guard gmtime_r(&time, &parts) != nil else { return "\(seconds).\(Self.pad(nanoseconds / 1_000_000, 3))" }
-        return "\(Self.pad(Int(parts.tm_year) + 1900, 4))-\(Self.pad(Int(parts.tm_mon) + 1, 2))-\(Self.pad(Int(parts.tm_mday), 2))"
-            + "T\(Self.pad(Int(parts.tm_hour), 2)):\(Self.pad(Int(parts.tm_min), 2)):\(Self.pad(Int(parts.tm_sec), 2))"
-            + ".\(Self.pad(nanoseconds / 1_000_000, 3))Z"
-    }
-
-    private static func pad(_ value: Int, _ width: Int) -> String {
-        let digits = String(value)
-        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        WallClock.text(seconds, milliseconds: nanoseconds / 1_000_000)
     }
 }

@@ -1,4 +1,5 @@
 import Concurrency
+import Glibc
 import DaemonKit
 import EtcdClient
 import FleetModel
@@ -16,7 +17,13 @@ import MonitorSettings
 /// about 512 bytes of history that etcd keeps until compacted. A full etcd is
 /// named and a stray delete is no death: STALE and DEAD verdicts go through a
 /// `VerdictGate`, which has etcd's alarm list and the node's lease checked
-/// first. Ends with `stop()`.
+/// first. Any number of servers may watch one fleet: they elect a leader
+/// (`Leadership`), which alone logs transitions as events and records each
+/// node's state under `<prefix>/state/<node>` (one fenced write per
+/// transition, batched, by its own worker); standbys keep the same view warm
+/// and, on taking over, report exactly what differs from the records. Ends
+/// with `stop()`, which resigns (revokes the election lease) so a standby leads
+/// within milliseconds.
 public final class ServerDaemon: Daemon {
     public enum Message: Sendable {
         case watch(ResumableWatch.Update)
@@ -28,6 +35,19 @@ public final class ServerDaemon: Daemon {
         /// The seconds a node's lease has left (nil: gone), asked when its key
         /// disappeared; `known` is false when etcd could not be asked.
         case leaseChecked(node: String, lease: Int64, ttl: Int64?, known: Bool)
+        /// The election lease's session.
+        case election(SessionEvent)
+        /// A campaign's answer: nil when etcd could not be asked.
+        case campaigned(lease: Int64, won: Bool?)
+        /// The state writer's answer for these nodes.
+        case statesWritten(nodes: [String], outcome: StateWriteOutcome)
+    }
+
+    public enum StateWriteOutcome: Sendable, Equatable {
+        case written
+        /// The leader key is not under the lease the writes were fenced with.
+        case fenced
+        case failed(String)
     }
 
     /// What the maintenance worker is asked to do.
@@ -35,12 +55,26 @@ public final class ServerDaemon: Daemon {
         case compact(Int64)
         case checkAlarms
         case checkLease(node: String, lease: Int64)
+        case campaign(lease: Int64, value: [UInt8])
+        case stop
+    }
+
+    /// What the state writer is asked to do: records to put, fenced by the
+    /// leader key being under `fence`.
+    enum StateWriteRequest: Sendable {
+        case write([(node: String, value: [UInt8])], fence: Int64)
         case stop
     }
 
     public static let mainLoop = "main loop"
     static let watchWorker = "heartbeat watch"
     static let maintenanceWorker = "etcd maintenance"
+    static let electionWorker = "election lease"
+    static let stateWorker = "state writer"
+    /// Records per transaction: below etcd's default --max-txn-ops (128).
+    static let stateBatch = 100
+    /// How long after a failed state write to try again.
+    static let stateRetryDelay = 2.0
 
     private var settings: Settings
     private let logger: Logger
@@ -48,6 +82,8 @@ public final class ServerDaemon: Daemon {
     private var fleet: FleetState
     private var workers: WorkerGroup<Message>?
     private var watchUp: Bool?
+    /// Since when (wall clock, for people) the view is frozen; nil while live.
+    private var frozenSince: Double?
     private var synced = false
     private var nextSummary: MonotonicInstant?
     /// The fleet deadline, cached per event.
@@ -61,19 +97,33 @@ public final class ServerDaemon: Daemon {
     private var maintenance: Mailbox<MaintenanceRequest>?
     private var compactionFailing = false
     private var gate = VerdictGate()
+    private var leadership = Leadership()
+    /// Leading, and the stored records compared with the view: transitions are
+    /// reported from here on.
+    private var reporting = false
+    private var election: LeaseSession?
+    private var stateWriter: Mailbox<StateWriteRequest>?
+    /// Nodes whose record is to be (re)written, and when to retry failed writes.
+    private var unwritten = Set<String>()
+    private var nextStateRetry: MonotonicInstant?
+    private let hostname: String
 
-    public init(settings: Settings, logger: Logger, context: DaemonContext<Message>) {
+    public init(settings: Settings, logger: Logger, context: DaemonContext<Message>,
+                hostname: String = CommandSupport.hostname()) {
         self.settings = settings
         self.logger = logger
         self.context = context
+        self.hostname = hostname
         fleet = Self.makeFleet(settings)
     }
 
     static func makeFleet(_ settings: Settings) -> FleetState {
-        FleetState(layout: KeyLayout(prefix: settings.etcd.keyPrefix),
-                   rules: FleetView.Rules(staleAfterRounds: settings.server.staleAfterRounds),
-                   thresholds: .init(cpuPercent: settings.server.cpuWarnPercent,
-                                     memoryPercent: settings.server.memoryWarnPercent))
+        var fleet = FleetState(layout: KeyLayout(prefix: settings.etcd.keyPrefix),
+                               rules: FleetView.Rules(staleAfterRounds: settings.server.staleAfterRounds),
+                               thresholds: .init(cpuPercent: settings.server.cpuWarnPercent,
+                                                 memoryPercent: settings.server.memoryWarnPercent))
+        fleet.measuresClockSkew = true
+        return fleet
     }
 
     public func start(now: MonotonicInstant) {
@@ -85,7 +135,8 @@ public final class ServerDaemon: Daemon {
     }
 
     public var nextDeadline: MonotonicInstant? {
-        [fleetDeadline, nextSummary, nextCompaction, gate.nextDeadline].compactMap { $0 }.min()
+        [fleetDeadline, nextSummary, nextCompaction, gate.nextDeadline, leadership.nextRetry, nextStateRetry]
+            .compactMap { $0 }.min()
     }
 
     public func deadlineReached(now: MonotonicInstant) {
@@ -99,6 +150,13 @@ public final class ServerDaemon: Daemon {
         }
         if let due = gate.nextDeadline, now >= due {
             apply(gate.deadlineReached(now: now), now: now)
+        }
+        if let due = leadership.nextRetry, now >= due {
+            act(leadership.deadlineReached(now: now), now: now)
+        }
+        if let due = nextStateRetry, now >= due {
+            nextStateRetry = nil
+            writeStates(Array(unwritten))
         }
         if let due = nextCompaction, now >= due {
             if revisionAtLastTick > 0 { maintenance?.post(.compact(revisionAtLastTick)) }
@@ -128,38 +186,178 @@ public final class ServerDaemon: Daemon {
         case let .leaseChecked(node, lease, ttl, known):
             apply(gate.leaseChecked(node: node, lease: lease, ttl: ttl, known: known, now: now,
                                     stillDead: fleet.state(of: node) == .dead), now: now)
+        case let .election(event):
+            handle(event, now: now)
+        case let .campaigned(lease, won):
+            act(leadership.campaigned(lease: lease, won: won, now: now), now: now)
+        case let .statesWritten(nodes, outcome):
+            handleWritten(nodes, outcome, now: now)
         }
         refreshDeadline()
     }
 
+    // MARK: Leadership
+
+    private func handle(_ event: SessionEvent, now: MonotonicInstant) {
+        switch event {
+        case let .granted(lease):
+            logger.debug("election lease \(lease.id) granted (TTL \(lease.ttl) s)")
+            act(leadership.leaseGranted(lease.id), now: now)
+        case .renewed, .unreachable:
+            break // the watch says when etcd is out of reach
+        case .lost:
+            act(leadership.leaseLost(), now: now)
+        }
+    }
+
+    /// Carries out what the election decided.
+    private func act(_ actions: [Leadership.Action], now: MonotonicInstant) {
+        for action in actions {
+            switch action {
+            case let .campaign(lease):
+                let record = LeaderRecord(server: hostname, pid: Int(getpid()), since: WallClock.now(),
+                                          version: MonitorVersion.string)
+                maintenance?.post(.campaign(lease: lease, value: record.encoded()))
+            case .lead:
+                logger.notice("leading: this server now reports transitions and records node states",
+                              metadata: ["event": "LEADING"])
+                startReporting(now: now)
+            case let .stepDown(why):
+                reporting = false
+                unwritten = []
+                nextStateRetry = nil
+                let leader = leadership.leaderText.map { "; leader is \($0)" } ?? ""
+                logger.warning("standby: no longer leading (\(why))\(leader)", metadata: ["event": "STANDBY"])
+            }
+        }
+    }
+
+    /// Leading and synced: report what differs between the stored records and
+    /// this view (what happened while nobody led), record the nodes without
+    /// one, then report every transition as it comes.
+    private func startReporting(now: MonotonicInstant) {
+        guard leadership.isLeading, synced, !reporting else { return }
+        reporting = true
+        fleet.wallOffset = Self.wallOffset()
+        let (transitions, unrecorded) = fleet.differences()
+        if !transitions.isEmpty {
+            logger.info("\(transitions.count) transition\(transitions.count == 1 ? "" : "s") since the last record (while no server led)",
+                        metadata: ["event": "TAKEOVER"])
+        }
+        report(transitions, now: now)
+        writeStates(unrecorded)
+    }
+
+    /// Queues the current record of `nodes` for the state writer.
+    private func writeStates(_ nodes: [String]) {
+        guard reporting, let lease = leadership.lease, !nodes.isEmpty else { return }
+        fleet.wallOffset = Self.wallOffset()
+        var batch: [(node: String, value: [UInt8])] = []
+        for node in Set(nodes).sorted() {
+            guard let record = fleet.record(of: node, server: hostname) else { unwritten.remove(node); continue }
+            unwritten.insert(node)
+            batch.append((node, record.encoded()))
+        }
+        if !batch.isEmpty { stateWriter?.post(.write(batch, fence: lease)) }
+    }
+
+    private func handleWritten(_ nodes: [String], _ outcome: StateWriteOutcome, now: MonotonicInstant) {
+        switch outcome {
+        case .written:
+            unwritten.subtract(nodes)
+        case .fenced:
+            act(leadership.fenced(), now: now)
+        case let .failed(reason):
+            if nextStateRetry == nil {
+                logger.warning("recording the state of \(nodes.count) node\(nodes.count == 1 ? "" : "s") failed (\(reason)); retrying in \(Interval.text(Self.stateRetryDelay))",
+                               metadata: ["event": "STATE_WRITE_FAILED"])
+                nextStateRetry = now + Self.stateRetryDelay
+            }
+        }
+    }
+
+    /// Wall-clock seconds minus monotonic ones, now.
+    private static func wallOffset() -> Double { WallClock.now() - MonotonicClock.now() }
+
     private func handle(_ update: ResumableWatch.Update, now: MonotonicInstant) {
         switch update {
         case let .snapshot(kvs, revision):
+            thaw(now: now)
             latestRevision = max(latestRevision, revision)
+            fleet.wallOffset = Self.wallOffset()
             let transitions = fleet.apply(snapshot: kvs.map { FleetChange(key: $0.key, value: $0.value, lease: $0.lease) }, now: now.seconds)
             logger.info("read \(kvs.count) key\(kvs.count == 1 ? "" : "s") under \(settings.etcd.keyPrefix)/ at revision \(revision); watching from \(revision + 1)",
                         metadata: ["event": "SYNCED"])
+            let leaderKey = layout.leader
+            let leader = kvs.first { $0.key == leaderKey }
+            if !synced { logKnownStates(now: now) }
             synced = true
+            act(leadership.leaderKey(value: leader?.value, lease: leader?.lease ?? 0), now: now)
             report(transitions, now: now)
+            startReporting(now: now)
         case let .events(events, revision):
             latestRevision = max(latestRevision, revision)
             let changes = events.map {
                 FleetChange(key: $0.kv.key, value: $0.kind == .put ? $0.kv.value : nil, previous: $0.previous?.value,
                             lease: $0.kind == .put ? $0.kv.lease : nil, previousLease: $0.previous?.lease)
             }
+            fleet.wallOffset = Self.wallOffset()
             report(fleet.apply(changes: changes, now: now.seconds), now: now)
-        case .connected:
-            if watchUp == false {
-                logger.notice("heartbeat watch resumed", metadata: ["event": "WATCH_RESUMED"])
+            let leaderKey = layout.leader
+            for event in events where event.kv.key == leaderKey {
+                act(leadership.leaderKey(value: event.kind == .put ? event.kv.value : nil, lease: event.kv.lease), now: now)
             }
+        case let .connected(endpoint):
+            thaw(now: now, endpoint: endpoint)
             watchUp = true
+        case .heard:
+            break
         case let .disconnected(error, retryIn):
-            if watchUp != false {
-                logger.warning("heartbeat watch interrupted (\(error.shortReason)), resuming in \(Interval.text(retryIn, decimals: 1)) from the next revision",
-                               metadata: ["event": "WATCH_INTERRUPTED"])
-            }
+            if watchUp != false { freeze(error, retryIn: retryIn, now: now) }
             watchUp = false
         }
+        // Whatever the watch delivered, its member was there after the STALE
+        // verdicts reached before now.
+        if case .disconnected = update { return }
+        apply(gate.watchHeard(now: now), now: now)
+    }
+
+    /// One line per node that is not alive when the server first reads the
+    /// fleet, with since when (from the stored record when a server wrote one):
+    /// what it knows, not a transition.
+    private func logKnownStates(now: MonotonicInstant) {
+        let offset = Self.wallOffset()
+        for node in fleet.view(now: now.seconds).nodes where node.state != .alive {
+            let since = node.since.map { WallClock.text($0 + offset) } ?? "an unknown time"
+            let seen = node.lastSeen.map { ", last seen \(WallClock.text($0 + offset))" } ?? ""
+            logger.info("node \(node.name) \(node.state.rawValue) since \(since)\(seen), known at start",
+                        metadata: ["node": "\(node.name)", "state": "\(node.state.rawValue)", "event": "KNOWN_AT_START"])
+        }
+    }
+
+    /// The watch broke: from now on missing rounds prove nothing, so the view
+    /// keeps every state (no STALE, no DEAD) until the watch is back; STALE
+    /// verdicts it had not confirmed yet are dropped.
+    private func freeze(_ error: EtcdError, retryIn: Double, now: MonotonicInstant) {
+        fleet.freeze()
+        apply(gate.watchLost(), now: now)
+        let since = WallClock.now()
+        frozenSince = since
+        logger.warning("fleet view frozen: etcd unreachable since \(WallClock.text(since)) (\(error.shortReason)); no node is judged stale or dead from missing rounds until the watch is back (retrying in \(Interval.text(retryIn, decimals: 1)), from the next revision)",
+                       metadata: ["event": "VIEW_FROZEN"])
+        refreshDeadline()
+    }
+
+    /// The watch is back on `endpoint` (or etcd's state was read again): what it
+    /// missed follows in order, and every alive node gets a full stale window
+    /// from now before it can be reported STALE.
+    private func thaw(now: MonotonicInstant, endpoint: String? = nil) {
+        guard fleet.frozen, let since = frozenSince else { return }
+        fleet.thaw(now: now.seconds)
+        frozenSince = nil
+        let blind = max(0, WallClock.now() - since)
+        logger.notice("fleet view live again after \(Interval.text(blind, decimals: 1)) blind\(endpoint.map { ": watching on \($0)" } ?? ""), from the next revision; a node without a new round turns stale only after a full window from now",
+                      metadata: ["event": "VIEW_LIVE"])
     }
 
     private func refreshDeadline() {
@@ -168,7 +366,7 @@ public final class ServerDaemon: Daemon {
 
     /// Logs transitions; STALE and DEAD ones first pass the gate.
     private func report(_ transitions: [FleetState.Transition], now: MonotonicInstant) {
-        apply(gate.transitions(transitions, lease: { fleet.roundLease(of: $0) }), now: now)
+        apply(gate.transitions(transitions, now: now, lease: { fleet.roundLease(of: $0) }), now: now)
     }
 
     /// Carries out what the gate decided.
@@ -198,7 +396,16 @@ public final class ServerDaemon: Daemon {
         }
     }
 
+    /// Logs the transitions as events and records the state changes, when this
+    /// server reports; a standby only mentions them at debug level.
     private func log(_ transitions: [FleetState.Transition], now: MonotonicInstant) {
+        guard reporting else {
+            for t in transitions where t.event.isStateChange {
+                logger.debug("standby: node \(t.node) \(t.event.rawValue) (\(t.detail)), reported by the leader")
+            }
+            return
+        }
+        writeStates(transitions.filter(\.event.isRecorded).map(\.node))
         for t in transitions {
             var metadata: Logger.Metadata = [
                 "node": "\(t.node)", "event": "\(t.event.rawValue)", "state": "\(t.state.rawValue)",
@@ -206,8 +413,8 @@ public final class ServerDaemon: Daemon {
             if let id = TransitionMessageID.id(for: t.event) { metadata["message_id"] = "\(id)" }
             let line = "node \(t.node) \(t.event.rawValue) (\(t.detail))"
             switch t.event {
-            case .alive, .left, .cpuOK, .memoryOK: logger.notice("\(line)", metadata: metadata)
-            case .dead, .stale, .cpuHigh, .memoryHigh: logger.warning("\(line)", metadata: metadata)
+            case .alive, .left, .cpuOK, .memoryOK, .clockOK: logger.notice("\(line)", metadata: metadata)
+            case .dead, .stale, .cpuHigh, .memoryHigh, .clockSkew: logger.warning("\(line)", metadata: metadata)
             }
             if t.event == .alive, let error = fleet.node(named: t.node, now: now.seconds)?.valueError {
                 logger.warning("node \(t.node): \(error)", metadata: ["node": "\(t.node)", "event": "BAD_VALUE"])
@@ -239,16 +446,22 @@ public final class ServerDaemon: Daemon {
     public var status: String {
         var line = fleet.summary
         if !synced { line = "reading heartbeats from etcd" }
-        if watchUp == false { line += "; etcd unreachable, watch retrying" }
+        if synced && !leadership.isLeading {
+            line = "standby, " + (leadership.leaderText.map { "leader is \($0)" } ?? "no leader yet") + "; " + line
+        }
+        if let since = frozenSince { line += "; view frozen since \(WallClock.text(since)): etcd unreachable, watch retrying" }
         if gate.etcdFull { line += "; etcd out of space (NOSPACE): rounds unknown" }
         return line
     }
 
+    private var layout: KeyLayout { KeyLayout(prefix: settings.etcd.keyPrefix) }
+
     private func startWatch() {
-        let layout = KeyLayout(prefix: settings.etcd.keyPrefix)
+        let layout = self.layout
         let client = EtcdClient(endpoints: settings.etcd.endpoints, requestTimeout: settings.etcd.requestTimeoutSec)
         // One watch over the whole prefix: heartbeats and registry in one ordered stream.
-        let watch = ResumableWatch(client: client, key: layout.prefix + "/", prefix: true, tick: context.workerTick)
+        let watch = ResumableWatch(client: client, key: layout.prefix + "/", prefix: true, tick: context.workerTick,
+                                   probe: WatchProbe())
         let group = context.makeWorkers()
         group.start(Self.watchWorker, stop: { watch.stop() }) {
             watch.run(onIdle: { group.beat(Self.watchWorker) }) { update in
@@ -280,18 +493,97 @@ public final class ServerDaemon: Daemon {
                 case let .checkLease(node, lease):
                     let ttl = Result { try client.timeToLive(lease) }
                     group.post(.leaseChecked(node: node, lease: lease, ttl: (try? ttl.get()) ?? nil, known: (try? ttl.get()) != nil))
+                case let .campaign(lease, value):
+                    let won = try? client.putIf(layout.leader, value: value, lease: lease, when: .absent(layout.leader))
+                    group.post(.campaigned(lease: lease, won: won))
                 }
             }
         }
         maintenance = requests
+        // The election lease, kept alive every TTL/3 on its own thread.
+        let session = LeaseSession(client: EtcdClient(endpoints: settings.etcd.endpoints,
+                                                      requestTimeout: settings.etcd.requestTimeoutSec),
+                                   ttl: Int64(settings.server.electionTTLSec), tick: tick,
+                                   beat: { group.beat(Self.electionWorker) },
+                                   report: { group.post(.election($0)) })
+        group.start(Self.electionWorker, stop: { session.stop() }) { session.run() }
+        election = session
+        stateWriter = startStateWriter(group, layout: layout)
         workers = group
     }
 
+    /// The worker that records node states: drains what is queued, keeps the
+    /// newest record per node, and puts them in fenced batches (all or nothing,
+    /// only while the leader key is under the lease the loop named), so a
+    /// server that lost the lead can never overwrite its successor's records.
+    private func startStateWriter(_ group: WorkerGroup<Message>, layout: KeyLayout) -> Mailbox<StateWriteRequest> {
+        let requests = Mailbox<StateWriteRequest>()
+        let client = EtcdClient(endpoints: settings.etcd.endpoints, requestTimeout: settings.etcd.requestTimeoutSec)
+        let tick = context.workerTick
+        group.start(Self.stateWorker, stop: { requests.post(.stop) }) {
+            while true {
+                group.beat(Self.stateWorker)
+                guard let first = requests.next(timeout: tick) else { continue }
+                var newest: [String: [UInt8]] = [:], fence: Int64 = 0
+                var queued = [first]
+                while let more = requests.next(timeout: 0) { queued.append(more) }
+                for request in queued {
+                    switch request {
+                    case .stop: return
+                    case let .write(records, lease):
+                        // Another lease: the loop led again under a new one; only its records count.
+                        if lease != fence { newest = [:]; fence = lease }
+                        for record in records { newest[record.node] = record.value }
+                    }
+                }
+                let nodes = newest.keys.sorted()
+                for start in stride(from: 0, to: nodes.count, by: Self.stateBatch) {
+                    let batch = Array(nodes[start..<min(nodes.count, start + Self.stateBatch)])
+                    let outcome: StateWriteOutcome
+                    do {
+                        let written = try client.putAll(batch.map { (layout.state($0), newest[$0] ?? []) },
+                                                        when: .leaseOf(layout.leader, fence))
+                        outcome = written ? .written : .fenced
+                    } catch {
+                        outcome = .failed((error as? EtcdError)?.shortReason ?? "\(error)")
+                    }
+                    group.beat(Self.stateWorker)
+                    group.post(.statesWritten(nodes: batch, outcome: outcome))
+                }
+            }
+        }
+        return requests
+    }
+
+    /// Stops the workers; when leading, resigns first (revokes the election
+    /// lease, which deletes the leader key), so a standby leads within
+    /// milliseconds instead of a TTL later.
     private func stopWatch() {
+        let lease = election?.currentLease
         if let late = workers?.stopAll(deadline: .now() + 0.5), !late.isEmpty {
             logger.info("\(late.joined(separator: ", ")) did not end within 0.5 s; leaving it behind, ignoring")
         }
+        if let lease {
+            let quick = EtcdClient(endpoints: settings.etcd.endpoints, requestTimeout: 0.5)
+            do {
+                try quick.revoke(lease.id)
+                if leadership.isLeading {
+                    logger.notice("resigned the lead (election lease revoked)", metadata: ["event": "RESIGNED"])
+                }
+            } catch {
+                if leadership.isLeading {
+                    logger.warning("could not resign the lead (\((error as? EtcdError)?.shortReason ?? "\(error)")); a standby takes over within \(settings.server.electionTTLSec) s",
+                                   metadata: ["event": "RESIGN_FAILED"])
+                }
+            }
+        }
         workers = nil
+        election = nil
+        stateWriter = nil
+        leadership.reset()
+        reporting = false
+        unwritten = []
+        nextStateRetry = nil
     }
 
     public func stop() {

@@ -10,6 +10,7 @@ public enum TransitionMessageID {
         case .stale: return "6f0f3c5a2b8e4d1c9a7e5b3d1f2a4c63"
         case .cpuHigh, .memoryHigh: return "6f0f3c5a2b8e4d1c9a7e5b3d1f2a4c64"
         case .cpuOK, .memoryOK: return "6f0f3c5a2b8e4d1c9a7e5b3d1f2a4c65"
+        case .clockSkew, .clockOK: return nil
         }
     }
 }

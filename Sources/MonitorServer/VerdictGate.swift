@@ -2,9 +2,12 @@ import Concurrency
 import FleetModel
 
 /// The verdicts the watch alone cannot justify, held until etcd is asked:
-/// STALE waits for etcd's alarm list (a full etcd silences every agent at once,
-/// which is no fault of theirs), DEAD for the node's lease (another writer's
-/// delete looks like a lease expiry on the watch). Pure: it is fed transitions
+/// STALE waits first for a word from the watch's member after the verdict (a
+/// frozen or unreachable member looks exactly like a fleet that stopped
+/// writing: the watch's probe answers within seconds, or the watch breaks and
+/// the verdict is dropped), then for etcd's alarm list (a full etcd silences
+/// every agent at once, which is no fault of theirs); DEAD waits for the node's
+/// lease (another writer's delete looks like a lease expiry on the watch). Pure: it is fed transitions
 /// and etcd's answers with the time, and says what to log, ask, pardon and tell.
 /// Owned by `ServerDaemon`; `reset()` when the etcd cluster changes.
 struct VerdictGate {
@@ -36,6 +39,9 @@ struct VerdictGate {
 
     /// The NOSPACE alarm is raised: agents' rounds cannot be written.
     private(set) var etcdFull = false
+    /// STALE verdicts waiting for the watch to hear from its member, with when.
+    private var unconfirmedStale: [(transition: FleetState.Transition, at: MonotonicInstant)] = []
+    /// STALE verdicts waiting for the alarm list.
     private var heldStale: [FleetState.Transition] = []
     private var alarmCheckPending = false
     private var nextAlarmCheck: MonotonicInstant?
@@ -48,9 +54,10 @@ struct VerdictGate {
         ([nextAlarmCheck] + leaseRechecks.values.map(\.at)).compactMap { $0 }.min()
     }
 
-    /// Transitions from the fleet state. `lease` gives a node's own lease (from
-    /// its rounds) when known: without one a DEAD cannot be checked and stands.
-    mutating func transitions(_ transitions: [FleetState.Transition], lease: (String) -> Int64?) -> Output {
+    /// Transitions from the fleet state at `now`. `lease` gives a node's own
+    /// lease (from its rounds) when known: without one a DEAD cannot be checked and stands.
+    mutating func transitions(_ transitions: [FleetState.Transition], now: MonotonicInstant,
+                              lease: (String) -> Int64?) -> Output {
         var out = Output()
         for t in transitions {
             switch t.event {
@@ -66,15 +73,36 @@ struct VerdictGate {
             case .stale where etcdFull:
                 out.pardon.append(t.node)
             case .stale:
-                heldStale.append(t)
-                if !alarmCheckPending {
-                    alarmCheckPending = true
-                    out.requests.append(.checkAlarms)
-                }
+                unconfirmedStale.append((t, now))
             default:
                 out.log.append(t)
             }
         }
+        return out
+    }
+
+    /// The watch delivered something (events, a probe's answer) at `now`: the
+    /// STALE verdicts reached before it were not blindness; they go on to the
+    /// alarm check.
+    mutating func watchHeard(now: MonotonicInstant) -> Output {
+        var out = Output()
+        let confirmed = unconfirmedStale.filter { $0.at < now }
+        guard !confirmed.isEmpty else { return out }
+        unconfirmedStale.removeAll { $0.at < now }
+        heldStale += confirmed.map(\.transition)
+        if !alarmCheckPending {
+            alarmCheckPending = true
+            out.requests.append(.checkAlarms)
+        }
+        return out
+    }
+
+    /// The watch broke: the STALE verdicts it never confirmed came from a blind
+    /// view, so they are dropped (pardoned) rather than reported.
+    mutating func watchLost() -> Output {
+        var out = Output()
+        out.pardon = unconfirmedStale.map(\.transition.node)
+        unconfirmedStale = []
         return out
     }
 

@@ -109,14 +109,18 @@ public struct ServerSettings: Equatable, Sendable {
     /// 0 to 86400 seconds of etcd history the server keeps: every this many
     /// seconds it compacts etcd to the revision it saw this long ago. 0: never.
     public var historyRetentionSec: Int
+    /// 2 to 300 seconds: the TTL of the lease under which the leading server
+    /// holds `<prefix>/leader`; a standby takes over this long after a leader died.
+    public var electionTTLSec: Int
 
     public init(cpuWarnPercent: Double, memoryWarnPercent: Double,
-                summaryIntervalSec: Int, staleAfterRounds: Int, historyRetentionSec: Int) {
+                summaryIntervalSec: Int, staleAfterRounds: Int, historyRetentionSec: Int, electionTTLSec: Int = 10) {
         self.cpuWarnPercent = cpuWarnPercent
         self.memoryWarnPercent = memoryWarnPercent
         self.summaryIntervalSec = summaryIntervalSec
         self.staleAfterRounds = staleAfterRounds
         self.historyRetentionSec = historyRetentionSec
+        self.electionTTLSec = electionTTLSec
     }
 
     /// The defaults of `[Server]`.

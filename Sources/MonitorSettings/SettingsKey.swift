@@ -99,6 +99,10 @@ struct SettingsKey: Sendable {
                                  note: " (0 leaves compacting etcd's history to etcd)")) {
             $0.server.historyRetentionSec = $1
         },
+        SettingsKey(.server, "ElectionTTLSec", default: "10",
+                    .wholeNumber(2...300, "a whole number of seconds")) {
+            $0.server.electionTTLSec = $1
+        },
 
         SettingsKey(.log, "Level", default: "info",
                     .oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])) {

@@ -14,11 +14,17 @@ final class GatewayJSONTests: XCTestCase {
         let range = KeyRequest(key: JSONValue.base64("/m/"), rangeEnd: JSONValue.base64(JSONValue.prefixEnd("/m/")),
                                revision: "12", limit: "5")
         XCTAssertEqual(text(JSONValue.encode(range)), #"{"key":"L20v","limit":"5","range_end":"L20w","revision":"12"}"#)
-        let txn = TxnRequest(compare: [.init(key: "YQ==", modRevision: "0")],
+        let txn = TxnRequest(compare: [.init(.modRevision("a", 0))],
                              success: [.init(requestPut: KeyRequest(key: "YQ==", value: "Yg=="))])
         XCTAssertEqual(text(JSONValue.encode(txn)),
                        #"{"compare":[{"key":"YQ==","mod_revision":"0","result":"EQUAL","target":"MOD"}],"#
                        + #""success":[{"request_put":{"key":"YQ==","value":"Yg=="}}]}"#)
+        XCTAssertEqual(text(JSONValue.encode(TxnRequest.Compare(.absent("a")))),
+                       #"{"create_revision":"0","key":"YQ==","result":"EQUAL","target":"CREATE"}"#)
+        XCTAssertEqual(text(JSONValue.encode(TxnRequest.Compare(.leaseOf("a", 42)))),
+                       #"{"key":"YQ==","lease":"42","result":"EQUAL","target":"LEASE"}"#)
+        XCTAssertEqual(text(JSONValue.encode(KeyRequest(key: "YQ==", limit: "1", serializable: true, countOnly: true))),
+                       #"{"count_only":true,"key":"YQ==","limit":"1","serializable":true}"#)
         XCTAssertEqual(text(JSONValue.encode(LeaseRequest(ttl: "5"))), #"{"TTL":"5"}"#)
         XCTAssertEqual(text(JSONValue.encode(LeaseRequest(id: "42"))), #"{"ID":"42"}"#)
         XCTAssertEqual(text(JSONValue.encode(CompactionRequest(revision: "9", physical: true))), #"{"physical":true,"revision":"9"}"#)

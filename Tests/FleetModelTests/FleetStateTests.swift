@@ -166,6 +166,91 @@ final class FleetStateTests: XCTestCase {
         XCTAssertEqual(back.first?.detail, "rounds resumed")
     }
 
+    /// The server's etcd outage of 36 s once made every node STALE: a frozen
+    /// view derives nothing from missing rounds, and after it every node gets a
+    /// full window of its own before it can turn stale.
+    func testAFrozenViewReportsNothingAndGivesAFullWindowAfterwards() {
+        _ = fleet.apply(changes: [hb("a", interval: 2), hb("b", interval: 10)], now: 100)
+        fleet.freeze()
+        XCTAssertNil(fleet.nextDeadline(), "nothing to wake for while blind")
+        XCTAssertEqual(names(fleet.tick(now: 150)), [], "no STALE from a blind view")
+        XCTAssertEqual(fleet.view(now: 150).summary, "2 nodes: 2 alive", "the view keeps every state")
+        fleet.thaw(now: 160)
+        XCTAssertFalse(fleet.frozen)
+        XCTAssertEqual(names(fleet.tick(now: 106.5)), [], "the deadline before the outage no longer counts")
+        XCTAssertEqual(names(fleet.tick(now: 165)), [], "a's full window (3 x 2 s) runs from the thaw")
+        XCTAssertEqual(names(fleet.tick(now: 166.5)), ["a STALE"], "a node whose rounds do not come back is still found")
+        XCTAssertEqual(fleet.view(now: 166.5)["a"]?.lastSeen, 100, "last seen is what was seen")
+        XCTAssertEqual(names(fleet.tick(now: 190.5)), ["b STALE"], "b's window: 30 s from the thaw")
+    }
+
+    func st(_ node: String, _ state: FleetView.State, since: Double = 50, seen: Double? = 40) -> FleetChange {
+        FleetChange(key: layout.state(node), value: NodeState(state: state, since: since, lastSeen: seen,
+                                                              reason: "r", server: "old").encoded())
+    }
+
+    /// A restarted server (or a standby taking over) reads the records: what
+    /// they already say is no news, what differs is reported once.
+    func testStoredStatesMakeARestartSilentAndOnlyDifferencesAreReported() {
+        fleet.wallOffset = 1000 // wall = mono + 1000
+        let t = fleet.apply(snapshot: kvs([hb("a"), reg("a"), st("a", .alive),
+                                           reg("b"), st("b", .dead, since: 1050, seen: 1040),
+                                           reg("c"), st("c", .alive),
+                                           hb("d"), reg("d"),
+                                           reg("e"),
+                                           st("lab", .dead, since: 1060, seen: 1055)]), now: 100)
+        XCTAssertEqual(names(t), ["d ALIVE"], "only the node no server recorded is news at once")
+        XCTAssertEqual(fleet.view(now: 100)["b"]?.since, 50, "dead since the recorded time, in the caller's clock")
+        XCTAssertEqual(fleet.view(now: 100)["b"]?.lastSeen, 40)
+        XCTAssertEqual(fleet.state(of: "lab"), .dead, "a lab node known only from its record stays listed")
+        let (changed, unrecorded) = fleet.differences()
+        XCTAssertEqual(names(changed), ["c DEAD", "d ALIVE"], "c died while no server led; d was never recorded")
+        XCTAssertEqual(unrecorded, ["e"], "dead before any server recorded it: no transition, but a record")
+        XCTAssertEqual(fleet.record(of: "b", server: "new")?.since, 1050)
+        XCTAssertEqual(fleet.record(of: "b", server: "new")?.lastSeen, 1040)
+        XCTAssertEqual(fleet.record(of: "a", server: "new")?.lastSeen, 1100, "a round received now, in wall time")
+        // The leader's own write comes back on the watch: the difference is gone.
+        _ = fleet.apply(changes: [st("c", .dead, since: 1100)], now: 101)
+        XCTAssertEqual(names(fleet.differences().transitions), ["d ALIVE"])
+        // An operator forgets the lab node: its record was all that was left.
+        _ = fleet.apply(changes: [FleetChange(key: layout.state("lab"), value: nil)], now: 102)
+        XCTAssertNil(fleet.state(of: "lab"))
+        XCTAssertEqual(fleet.summary, "5 nodes: 2 alive, 3 dead")
+    }
+
+    func beat(_ node: String, ts: Double) -> FleetChange {
+        FleetChange(key: layout.heartbeat(node), value: Heartbeat(status: "alive", ts: ts, hostname: node, interval: 10, node: node).encoded())
+    }
+
+    /// One clock rule: staleness from receive times, the node's `ts` only
+    /// estimates its skew, reported once each way, never from replays.
+    func testClockSkewIsReportedOnceEachWayAndNeverFromLateDeliveries() {
+        fleet.measuresClockSkew = true
+        fleet.wallOffset = 10_000 // wall = caller's clock + 10,000
+        _ = fleet.apply(snapshot: [FleetChange](), now: 0)
+        var lines: [String] = []
+        // A node 120 s ahead: said at its first round.
+        lines += names(fleet.apply(changes: [beat("ahead", ts: 10_010 + 120)], now: 10))
+        XCTAssertEqual(fleet.record(of: "ahead", server: "s")?.clockSkew, 120)
+        // A node 120 s behind: only when three rounds in a row say so.
+        lines += names(fleet.apply(changes: [beat("behind", ts: 10_010 - 120)], now: 10))
+        lines += names(fleet.apply(changes: [beat("behind", ts: 10_020 - 120)], now: 20))
+        XCTAssertEqual(lines, ["ahead ALIVE", "ahead CLOCK_SKEW", "behind ALIVE"])
+        lines += names(fleet.apply(changes: [beat("behind", ts: 10_030 - 120)], now: 30))
+        XCTAssertEqual(lines.last, "behind CLOCK_SKEW")
+        XCTAssertEqual(fleet.state(of: "behind"), .alive, "its own clock does not make it stale")
+        // One round delivered 5 s late says nothing; the clock set right says CLOCK_OK.
+        lines = names(fleet.apply(changes: [beat("fine", ts: 10_040)], now: 40))
+        lines += names(fleet.apply(changes: [beat("fine", ts: 10_045)], now: 50))
+        lines += names(fleet.apply(changes: [beat("behind", ts: 10_060)], now: 60))
+        XCTAssertEqual(lines, ["fine ALIVE", "behind CLOCK_OK"])
+        // Rounds replayed right after an outage are old: not sampled.
+        fleet.freeze()
+        fleet.thaw(now: 100)
+        XCTAssertEqual(names(fleet.apply(changes: [beat("fine", ts: 10_050), beat("fine", ts: 10_060),
+                                                   beat("fine", ts: 10_070)], now: 100.1)), [])
+    }
+
     func testThresholdWarningsHaveHysteresis() {
         var all: [String] = []
         for (i, cpu) in [10.0, 95, 97, 88, 86, 84, 92].enumerated() {

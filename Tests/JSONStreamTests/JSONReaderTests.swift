@@ -133,6 +133,9 @@ final class JSONReaderTests: XCTestCase {
                 }
                 if bytes.isEmpty { break }
             }
+            // A NUL among the first two bytes makes Foundation read UTF-16 or
+            // UTF-32 ([0, 48] is "0" in UTF-16BE); etcd and our values are UTF-8.
+            if bytes.prefix(2).contains(0) { continue }
             let expected = (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) != nil
             let got = Self.isJSON(bytes)
             XCTAssertEqual(got, expected, String(decoding: bytes, as: UTF8.self) + " \(bytes)")

@@ -15,7 +15,8 @@ final class MonitorctlNodeWatchTests: CtlTestCase {
     func testForget() throws {
         let unknown = fleet.run(["node", "forget", "ghost"])
         XCTAssertEqual(unknown.code, 1)
-        XCTAssertEqual(unknown.stderr, "monitorctl: unknown node \"ghost\": no registry entry at \(fleet.layout.registry("ghost"))\n")
+        XCTAssertEqual(unknown.stderr, "monitorctl: unknown node \"ghost\": no registry entry at \(fleet.layout.registry("ghost")) "
+                       + "and no recorded state at \(fleet.layout.state("ghost"))\n")
 
         try fleet.register("gone", lastStart: now - 100)
         try fleet.client.put(fleet.layout.config("gone"), #"{"interval": 2}"#)

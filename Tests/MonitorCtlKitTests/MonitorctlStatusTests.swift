@@ -51,7 +51,8 @@ final class MonitorctlStatusTests: CtlTestCase {
         let result = fleet.run(["status", "-o", "json"], now: now)
         XCTAssertEqual(result.code, 2)
         let document = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        XCTAssertEqual(Set(document.keys), ["time", "summary", "stale_after_rounds", "counts", "nodes"])
+        XCTAssertEqual(Set(document.keys), ["time", "summary", "stale_after_rounds", "counts", "nodes", "leader"])
+        XCTAssertTrue(document["leader"] is NSNull, "no server leads in this test")
         XCTAssertEqual(document["time"] as? Double, now)
         XCTAssertEqual(document["stale_after_rounds"] as? Int, 3)
         XCTAssertEqual(document["summary"] as? String, "6 nodes: 3 alive, 1 stale, 1 stopped, 1 dead")
@@ -61,7 +62,7 @@ final class MonitorctlStatusTests: CtlTestCase {
         XCTAssertEqual(nodes.map { $0["state"] as? String }, ["alive", "alive", "dead", "stopped", "stale", "alive"])
         let fields: Set<String> = ["node", "state", "since", "last_seen", "interval", "metrics", "memory_total_bytes",
                                    "memory_available_bytes", "config_error", "value_error", "hostname", "version",
-                                   "heartbeat", "registered"]
+                                   "heartbeat", "registered", "state_source", "clock_skew"]
         for node in nodes { XCTAssertEqual(Set(node.keys), fields, "every field always present") }
         let w1 = nodes[1]
         XCTAssertEqual(w1["since"] as? Double, now - 600)
@@ -157,7 +158,7 @@ final class MonitorctlStatusTests: CtlTestCase {
         let down = fleet.run(["status", "--endpoints", unreachable])
         XCTAssertEqual(down.code, 3, "etcd unreachable: UNKNOWN")
         XCTAssertEqual(down.stdout, "")
-        XCTAssertTrue(down.stderr.hasPrefix("monitorctl: reading \(fleet.layout.nodesPrefix): etcd unreachable at \(unreachable) ("),
+        XCTAssertTrue(down.stderr.hasPrefix("monitorctl: reading \(fleet.layout.prefix)/: etcd unreachable at \(unreachable) ("),
                       down.stderr)
 
         let both = fleet.run(["status", "--endpoints", unreachable + "," + unreachable.replacingOccurrences(of: "127.0.0.1", with: "127.0.0.2")])
@@ -222,14 +223,14 @@ final class MonitorctlStatusTests: CtlTestCase {
         let document = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         XCTAssertEqual((document["nodes"] as? [Any])?.count, count)
         XCTAssertEqual(document["summary"] as? String, "1000 nodes: 1000 alive")
-        XCTAssertEqual(ranges, 2, "one range read per prefix, no per-node requests")
+        XCTAssertEqual(ranges, 1, "one range read of the prefix, no per-node requests")
         XCTAssertLessThan(elapsed, 3, "generous bound; the target is under 1 s")
 
         let tableStart = Date()
         let table = fleet.run(["status"])
         print("monitorctl status (table) for \(count) nodes: \(String(format: "%.3f", -tableStart.timeIntervalSinceNow)) s")
         XCTAssertEqual(table.code, 0)
-        XCTAssertEqual(table.stdout.split(separator: "\n").count, count + 2)
+        XCTAssertEqual(table.stdout.split(separator: "\n").count, count + 3, "header, rows, summary, source line")
 
         if let binary = MonitorctlBinary.path {
             let start = Date()

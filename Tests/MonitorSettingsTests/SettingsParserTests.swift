@@ -104,7 +104,7 @@ final class SettingsParserTests: XCTestCase {
                     "unknown key \"endpoints\" in [Etcd]; expected one of: Endpoints, KeyPrefix, RequestTimeoutSec")
         assertError("[Server]\nLevel=info\n", line: 2,
                     "unknown key \"Level\" in [Server]; expected one of: CPUWarnPercent, MemoryWarnPercent, "
-                        + "SummaryIntervalSec, StaleAfterRounds, HistoryRetentionSec")
+                        + "SummaryIntervalSec, StaleAfterRounds, HistoryRetentionSec, ElectionTTLSec")
         assertError("[Log]\nFormat=json\n", line: 2,
                     "unknown key \"Format\" in [Log]; expected one of: Level")
     }

@@ -1,5 +1,4 @@
 import Concurrency
-import EtcdClient
 
 /// A lease and its keepalive, nothing more (like etcd's concurrency.Session):
 /// grants a lease, keeps it alive with the keepalive API every TTL/3 on its own
@@ -7,7 +6,8 @@ import EtcdClient
 /// and grants a new one, retrying with capped, jittered backoff. It never writes
 /// a key: the agent's loop puts the heartbeat with the lease it was told about.
 /// Ends when `stop()` is called; the owner revokes (`currentLease`) on a clean stop.
-final class LeaseSession: Sendable {
+/// Used by the agent (its heartbeat's lease) and the server (its election lease).
+public final class LeaseSession: Sendable {
     private let client: EtcdClient
     private let ttl: Int64
     /// Longest sleep without a sign of life for the watchdog.
@@ -18,7 +18,7 @@ final class LeaseSession: Sendable {
     private let lease = Locked<Lease?>(nil)
 
     /// `report` and `beat` run on the session's thread and must only post.
-    init(client: EtcdClient, ttl: Int64, tick: Double, beat: @escaping @Sendable () -> Void,
+    public init(client: EtcdClient, ttl: Int64, tick: Double, beat: @escaping @Sendable () -> Void,
          report: @escaping @Sendable (SessionEvent) -> Void) {
         self.client = client
         self.ttl = ttl
@@ -28,17 +28,17 @@ final class LeaseSession: Sendable {
     }
 
     /// The lease held now, nil while (re)connecting; read by the owner at stop.
-    var currentLease: Lease? { lease.withLock { $0 } }
+    public var currentLease: Lease? { lease.withLock { $0 } }
 
-    func stop() { stopSignal.stop() }
+    public func stop() { stopSignal.stop() }
 
     /// A put reported the lease gone: check now instead of at the next keepalive.
-    func leaseSuspect() { stopSignal.poke() }
+    public func leaseSuspect() { stopSignal.poke() }
 
     /// Keepalive every TTL/3: two may be lost before the lease expires.
     private var keepaliveInterval: Double { max(0.5, Double(ttl) / 3) }
 
-    func run() {
+    public func run() {
         var backoff = Backoff()
         var lastRenewal = MonotonicInstant.now()
         var troubled = false
@@ -92,4 +92,17 @@ final class LeaseSession: Sendable {
     static func reason(_ error: Error) -> String {
         (error as? EtcdError)?.shortReason ?? "\(error)"
     }
+}
+
+/// What a lease session observed. It reports each change once.
+public enum SessionEvent: Sendable, Equatable {
+    /// A new lease: what the owner keeps under it must now be put attached to it.
+    case granted(Lease)
+    /// A keepalive succeeded after `unreachable`: the same lease lives on.
+    case renewed(Lease)
+    /// etcd did not answer; the session retries by itself in `retryIn` seconds.
+    case unreachable(reason: String, retryIn: Double)
+    /// The lease is gone (expired during an outage, or revoked from outside);
+    /// the session grants a new one as soon as etcd answers.
+    case lost(Lease)
 }

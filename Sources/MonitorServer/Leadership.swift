@@ -1,0 +1,126 @@
+import Concurrency
+import FleetModel
+
+/// Which monitor-serverd leads, as this one knows it: any number of servers
+/// watch the fleet, one holds `<prefix>/leader` under its election lease and
+/// alone reports transitions and writes node states. Election by lease plus
+/// compare-and-swap (the key is created only if absent): every server already
+/// watches the whole prefix, so it sees the key go away (the leader stopped
+/// and revoked its lease, or died and the lease ran out) and campaigns within
+/// milliseconds, with no extra watch and no extra thread. Pure: fed the
+/// session's lease, the key as the watch shows it and the campaign's results;
+/// says when to campaign and when this server starts or stops leading.
+/// Owned by `ServerDaemon`; `reset()` when the etcd cluster changes.
+struct Leadership {
+    /// What the caller does.
+    enum Action: Equatable {
+        /// Try to create the leader key under this lease.
+        case campaign(lease: Int64)
+        /// This server leads from now on.
+        case lead
+        /// This server no longer leads (why, for the journal).
+        case stepDown(String)
+    }
+
+    /// How long after a failed campaign (etcd did not answer) to try again.
+    static let retryDelay = 1.0
+
+    /// This server's election lease; nil while the session has none.
+    private(set) var lease: Int64?
+    private(set) var isLeading = false
+    /// The leader key as last seen: its lease and value; nil when absent, and
+    /// `known` false until the first read says which.
+    private(set) var holder: (lease: Int64, record: LeaderRecord?)?
+    private var known = false
+    private var campaigning = false
+    private(set) var nextRetry: MonotonicInstant?
+
+    /// Who leads, for STATUS= and logs: "this server", "<host> (pid N)" or nil.
+    var leaderText: String? {
+        if isLeading { return "this server" }
+        guard let holder else { return nil }
+        guard let record = holder.record, !record.server.isEmpty else { return "an unnamed server" }
+        return "\(record.server) (pid \(record.pid))"
+    }
+
+    mutating func leaseGranted(_ id: Int64) -> [Action] {
+        lease = id
+        return campaignIfVacant()
+    }
+
+    /// The election lease is gone (expired during an outage, revoked): the
+    /// key under it is gone too, or will be, so this server stops leading now.
+    mutating func leaseLost() -> [Action] {
+        lease = nil
+        campaigning = false
+        return stepDown("its election lease was lost")
+    }
+
+    /// The leader key as the watch (or the first read) shows it: `value` nil
+    /// when absent.
+    mutating func leaderKey(value: [UInt8]?, lease keyLease: Int64) -> [Action] {
+        known = true
+        guard let value else {
+            holder = nil
+            return stepDown("the leader key was deleted") + campaignIfVacant()
+        }
+        holder = (keyLease, LeaderRecord.parse(value))
+        if let lease, keyLease == lease {
+            campaigning = false
+            return becomeLeader()
+        }
+        return stepDown("another server holds the leader key")
+    }
+
+    /// The campaign's answer: `won` nil when etcd could not be asked.
+    mutating func campaigned(lease campaignLease: Int64, won: Bool?, now: MonotonicInstant) -> [Action] {
+        guard campaigning, campaignLease == lease else { return [] }
+        campaigning = false
+        switch won {
+        case true?:
+            // The key is ours now, whether or not the watch has shown it yet.
+            holder = (campaignLease, nil)
+            return becomeLeader()
+        case false?:
+            // Someone else was first; the watch shows who (or its delete, and we try again).
+            return []
+        case nil:
+            nextRetry = now + Self.retryDelay
+            return []
+        }
+    }
+
+    /// A fenced write found the leader key not under this server's lease.
+    mutating func fenced() -> [Action] {
+        stepDown("the leader key is no longer under its lease")
+    }
+
+    mutating func deadlineReached(now: MonotonicInstant) -> [Action] {
+        guard let due = nextRetry, now >= due else { return [] }
+        nextRetry = nil
+        return campaignIfVacant()
+    }
+
+    mutating func reset() {
+        self = Leadership()
+    }
+
+    private mutating func campaignIfVacant() -> [Action] {
+        guard let lease, known, holder == nil, !campaigning, !isLeading else { return [] }
+        campaigning = true
+        nextRetry = nil
+        return [.campaign(lease: lease)]
+    }
+
+    private mutating func becomeLeader() -> [Action] {
+        guard !isLeading else { return [] }
+        isLeading = true
+        return [.lead]
+    }
+
+    private mutating func stepDown(_ why: String) -> [Action] {
+        guard isLeading else { return [] }
+        isLeading = false
+        return [.stepDown(why)]
+    }
+}

@@ -1,0 +1,50 @@
+import Concurrency
+import FleetModel
+@testable import MonitorServer
+import XCTest
+
+/// The election as one server sees it, fed by hand.
+final class LeadershipTests: XCTestCase {
+    private func at(_ seconds: Double) -> MonotonicInstant { MonotonicInstant(nanoseconds: UInt64(seconds * 1e9)) }
+    private let other = LeaderRecord(server: "b", pid: 9, since: 1, version: "0.1.0").encoded()
+
+    func testCampaignsOnlyWithALeaseAndOnceTheKeyIsKnownToBeVacant() {
+        var l = Leadership()
+        XCTAssertEqual(l.leaseGranted(7), [], "whether a leader exists is not known yet")
+        XCTAssertEqual(l.leaderKey(value: nil, lease: 0), [.campaign(lease: 7)])
+        XCTAssertEqual(l.leaderKey(value: nil, lease: 0), [], "one campaign at a time")
+        XCTAssertEqual(l.campaigned(lease: 7, won: true, now: at(1)), [.lead])
+        XCTAssertTrue(l.isLeading)
+        XCTAssertEqual(l.leaderText, "this server")
+        XCTAssertEqual(l.leaderKey(value: LeaderRecord(server: "a", pid: 1, since: 1, version: "").encoded(), lease: 7), [],
+                       "its own key seen on the watch: already leading")
+    }
+
+    func testAStandbyFollowsTheHolderAndTakesOverWhenTheKeyGoes() {
+        var l = Leadership()
+        _ = l.leaderKey(value: other, lease: 3)
+        XCTAssertEqual(l.leaseGranted(7), [], "someone leads")
+        XCTAssertEqual(l.leaderText, "b (pid 9)")
+        XCTAssertEqual(l.leaderKey(value: nil, lease: 0), [.campaign(lease: 7)], "the leader resigned or died")
+        XCTAssertEqual(l.campaigned(lease: 7, won: false, now: at(1)), [], "another standby was first")
+        XCTAssertEqual(l.leaderKey(value: other, lease: 4), [])
+        XCTAssertFalse(l.isLeading)
+    }
+
+    func testAFailedCampaignIsRetriedAndALostLeaseOrAFencedWriteEndsTheLead() {
+        var l = Leadership()
+        _ = l.leaderKey(value: nil, lease: 0)
+        XCTAssertEqual(l.leaseGranted(7), [.campaign(lease: 7)])
+        XCTAssertEqual(l.campaigned(lease: 7, won: nil, now: at(10)), [], "etcd did not answer")
+        XCTAssertEqual(l.nextRetry, at(11))
+        XCTAssertEqual(l.deadlineReached(now: at(11)), [.campaign(lease: 7)])
+        XCTAssertEqual(l.campaigned(lease: 7, won: true, now: at(11)), [.lead])
+        XCTAssertEqual(l.leaseLost(), [.stepDown("its election lease was lost")])
+        XCTAssertEqual(l.campaigned(lease: 7, won: true, now: at(12)), [], "an answer for the old lease means nothing")
+        XCTAssertEqual(l.leaseGranted(8), [], "the old key is still there until the watch shows it gone")
+        XCTAssertEqual(l.leaderKey(value: nil, lease: 0), [.campaign(lease: 8)])
+        XCTAssertEqual(l.campaigned(lease: 8, won: true, now: at(13)), [.lead])
+        XCTAssertEqual(l.fenced(), [.stepDown("the leader key is no longer under its lease")])
+        XCTAssertEqual(l.fenced(), [], "said once")
+    }
+}
