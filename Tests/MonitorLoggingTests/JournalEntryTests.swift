@@ -1,3 +1,4 @@
+import Concurrency
 import Glibc
 import Logging
 @testable import MonitorLogging
@@ -106,12 +107,15 @@ final class JournalEntryTests: XCTestCase {
         let event = LogEvent(
             level: .notice, message: "lease granted", error: LeaseLost(),
             metadata: ["trace": "call", "ttl": .stringConvertible(5), "peers": ["a", "b"]],
-            source: nil, file: #fileID, function: #function, line: #line
+            source: nil, file: "MonitorAgent/LeaseSession.swift", function: "grant(ttl:)", line: 42
         )
         XCTAssertEqual(fieldStrings(handler.entry(for: event)), [
             "PRIORITY=5",
             "SYSLOG_IDENTIFIER=monitor-agentd",
             "MESSAGE=lease granted",
+            "CODE_FILE=MonitorAgent/LeaseSession.swift",
+            "CODE_LINE=42",
+            "CODE_FUNC=grant(ttl:)",
             "ERROR_MESSAGE=lease 42 expired",
             "ERROR_TYPE=\(String(reflecting: LeaseLost.self))",
             "NODE=worker1",
@@ -122,11 +126,67 @@ final class JournalEntryTests: XCTestCase {
         ])
     }
 
+    func testCodeFieldsFollowMessageAndMetadataCannotReplaceThem() {
+        let entry = JournalEntry(
+            level: .info, message: "m", identifier: "id",
+            metadata: ["code_file": "fake.swift", "code.line": "1", "CODE_FUNC": "fake()", "node": "w1"],
+            code: .init(file: "MonitorServer/ServerDaemon.swift", function: "log(_:now:)", line: 207)
+        )
+        XCTAssertEqual(fieldStrings(entry), [
+            "PRIORITY=6", "SYSLOG_IDENTIFIER=id", "MESSAGE=m",
+            "CODE_FILE=MonitorServer/ServerDaemon.swift", "CODE_LINE=207", "CODE_FUNC=log(_:now:)", "NODE=w1",
+        ])
+    }
+
+    /// A real Logger call: swift-log passes the call's #fileID, #function and #line
+    /// through to the handler, and the record carries them.
+    func testLoggerCallSiteBecomesCodeFields() throws {
+        let records = Locked<[JournalEntry]>([])
+        let logger = Logger(label: "test") { _ in CapturingJournalHandler(records: records) }
+        let line = #line + 1
+        logger.notice("lease granted", metadata: ["node": "worker1"])
+        let entry = try XCTUnwrap(records.withLock { $0 }.first)
+        XCTAssertEqual(fieldStrings(entry), [
+            "PRIORITY=5", "SYSLOG_IDENTIFIER=monitor-tests", "MESSAGE=lease granted",
+            "CODE_FILE=MonitorLoggingTests/JournalEntryTests.swift", "CODE_LINE=\(line)",
+            "CODE_FUNC=testLoggerCallSiteBecomesCodeFields()", "NODE=worker1",
+        ])
+    }
+
     func testHandlerLevelIsAdjustable() {
         var logger = Logger(label: "test") { _ in JournalLogHandler(identifier: "monitor-tests", logLevel: .warning) }
         XCTAssertEqual(logger.logLevel, .warning)
         logger.logLevel = .debug
         XCTAssertEqual(logger.logLevel, .debug)
         XCTAssertEqual((logger.handler as? JournalLogHandler)?.logLevel, .debug)
+    }
+}
+
+/// A JournalLogHandler whose records are kept instead of sent, to see what a real
+/// Logger call produces.
+private struct CapturingJournalHandler: LogHandler {
+    var handler = JournalLogHandler(identifier: "monitor-tests", logLevel: .trace)
+    let records: Locked<[JournalEntry]>
+
+    init(records: Locked<[JournalEntry]>) { self.records = records }
+
+    var logLevel: Logger.Level {
+        get { handler.logLevel }
+        set { handler.logLevel = newValue }
+    }
+
+    var metadata: Logger.Metadata {
+        get { handler.metadata }
+        set { handler.metadata = newValue }
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { handler[metadataKey: key] }
+        set { handler[metadataKey: key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let entry = handler.entry(for: event)
+        records.withLock { $0.append(entry) }
     }
 }
