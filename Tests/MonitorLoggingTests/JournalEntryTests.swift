@@ -141,11 +141,12 @@ final class JournalEntryTests: XCTestCase {
     /// A real Logger call: swift-log passes the call's #fileID, #function and #line
     /// through to the handler, and the record carries them.
     func testLoggerCallSiteBecomesCodeFields() throws {
-        let records = Locked<[JournalEntry]>([])
-        let logger = Logger(label: "test") { _ in CapturingJournalHandler(records: records) }
+        let events = Locked<[LogEvent]>([])
+        let logger = Logger(label: "test") { _ in EventCapture(events: events) }
         let line = #line + 1
         logger.notice("lease granted", metadata: ["node": "worker1"])
-        let entry = try XCTUnwrap(records.withLock { $0 }.first)
+        let event = try XCTUnwrap(events.withLock { $0 }.first)
+        let entry = JournalLogHandler(identifier: "monitor-tests").entry(for: event)
         XCTAssertEqual(fieldStrings(entry), [
             "PRIORITY=5", "SYSLOG_IDENTIFIER=monitor-tests", "MESSAGE=lease granted",
             "CODE_FILE=MonitorLoggingTests/JournalEntryTests.swift", "CODE_LINE=\(line)",
@@ -162,31 +163,17 @@ final class JournalEntryTests: XCTestCase {
     }
 }
 
-/// A JournalLogHandler whose records are kept instead of sent, to see what a real
-/// Logger call produces.
-private struct CapturingJournalHandler: LogHandler {
-    var handler = JournalLogHandler(identifier: "monitor-tests", logLevel: .trace)
-    let records: Locked<[JournalEntry]>
-
-    init(records: Locked<[JournalEntry]>) { self.records = records }
-
-    var logLevel: Logger.Level {
-        get { handler.logLevel }
-        set { handler.logLevel = newValue }
-    }
-
-    var metadata: Logger.Metadata {
-        get { handler.metadata }
-        set { handler.metadata = newValue }
-    }
+/// Keeps the events a real Logger hands its handler, so a test can turn them into
+/// journal records with ``JournalLogHandler/entry(for:)`` instead of sending them.
+private struct EventCapture: LogHandler {
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+    let events: Locked<[LogEvent]>
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { handler[metadataKey: key] }
-        set { handler[metadataKey: key] = newValue }
+        get { metadata[key] }
+        set { metadata[key] = newValue }
     }
 
-    func log(event: LogEvent) {
-        let entry = handler.entry(for: event)
-        records.withLock { $0.append(entry) }
-    }
+    func log(event: LogEvent) { events.withLock { $0.append(event) } }
 }
