@@ -31,7 +31,7 @@ public struct FleetChange: Equatable, Sendable {
 /// the caller's clock: the server feeds monotonic seconds, so a wall-clock step
 /// can neither turn the fleet stale nor delay a deadline.
 public struct FleetState: Sendable {
-    public enum Event: String, Sendable {
+    public enum Event: String, Sendable, CaseIterable {
         case alive = "ALIVE", left = "LEFT", dead = "DEAD", stale = "STALE"
         case cpuHigh = "CPU_HIGH", cpuOK = "CPU_OK", memoryHigh = "MEMORY_HIGH", memoryOK = "MEMORY_OK"
         /// The node's clock is more than `skewTolerance` off the caller's, and back.

@@ -5,8 +5,9 @@ import Logging
 /// One structured journal record: its fields in send order, and the send.
 ///
 /// A value built from one log call and dropped after ``send()``. Fields are
-/// `PRIORITY`, `SYSLOG_IDENTIFIER` (when not empty), `MESSAGE`, then one
-/// field per metadata entry sorted by field name. Values may hold any bytes,
+/// `PRIORITY`, `SYSLOG_IDENTIFIER` (when not empty), `MESSAGE`, the call's
+/// `CODE_FILE`, `CODE_LINE`, `CODE_FUNC` (when known), then one field per
+/// metadata entry sorted by field name. Values may hold any bytes,
 /// newlines included: `sd_journal_sendv` takes lengths, not C strings.
 public struct JournalEntry: Equatable, Sendable {
     public struct Field: Equatable, Sendable, CustomStringConvertible {
@@ -21,6 +22,22 @@ public struct JournalEntry: Equatable, Sendable {
         public var description: String { "\(name)=\(value)" }
     }
 
+    /// Where the log call is in the source, as swift-log passes it (`#fileID`,
+    /// `#function`, `#line`): journald's CODE_FILE, CODE_FUNC, CODE_LINE, the
+    /// fields systemd's own `sd_journal_print` macros send, so `journalctl
+    /// CODE_FILE=MonitorServer/ServerDaemon.swift` finds a call site's records.
+    public struct CodeLocation: Equatable, Sendable {
+        public let file: String
+        public let function: String
+        public let line: UInt
+
+        public init(file: String, function: String, line: UInt) {
+            self.file = file
+            self.function = function
+            self.line = line
+        }
+    }
+
     public let fields: [Field]
 
     /// Builds the record for one log call.
@@ -31,12 +48,19 @@ public struct JournalEntry: Equatable, Sendable {
     /// key that sorts last wins, so the outcome does not depend on dictionary
     /// order. A `MESSAGE_ID` that is not 32 lowercase hex digits is dropped:
     /// journalctl would treat it as a catalog id.
-    public init(level: Logger.Level, message: String, identifier: String, metadata: [String: String]) {
+    public init(
+        level: Logger.Level, message: String, identifier: String, metadata: [String: String], code: CodeLocation? = nil
+    ) {
         var fields = [Field(name: "PRIORITY", value: String(Self.priority(for: level)))]
         if !identifier.isEmpty {
             fields.append(Field(name: "SYSLOG_IDENTIFIER", value: identifier))
         }
         fields.append(Field(name: "MESSAGE", value: message))
+        if let code {
+            fields.append(Field(name: "CODE_FILE", value: code.file))
+            fields.append(Field(name: "CODE_LINE", value: String(code.line)))
+            fields.append(Field(name: "CODE_FUNC", value: code.function))
+        }
 
         var byName: [String: String] = [:]
         for key in metadata.keys.sorted() {

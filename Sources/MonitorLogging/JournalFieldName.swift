@@ -10,8 +10,11 @@ public enum JournalFieldName {
 
     /// Fields ``JournalLogHandler`` sets itself; metadata must not replace or
     /// duplicate them (a metadata key "priority" would otherwise produce an
-    /// invalid second PRIORITY).
-    public static let reserved: Set<String> = ["MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER"]
+    /// invalid second PRIORITY, and a key "code_line" a second CODE_LINE
+    /// that contradicts the call's own).
+    public static let reserved: Set<String> = [
+        "MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER", "CODE_FILE", "CODE_LINE", "CODE_FUNC",
+    ]
 
     /// The journal field name for a metadata key, or `nil` if none.
     ///

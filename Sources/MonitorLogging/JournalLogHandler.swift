@@ -5,7 +5,8 @@ import Logging
 ///
 /// A value like every swift-log handler: copies own their level and
 /// metadata. Each log call becomes one ``JournalEntry``: PRIORITY from the
-/// level, SYSLOG_IDENTIFIER, MESSAGE, and one field per metadata entry,
+/// level, SYSLOG_IDENTIFIER, MESSAGE, CODE_FILE/CODE_LINE/CODE_FUNC from the
+/// call's source location, and one field per metadata entry,
 /// merged in the order documented on ``MetadataMerge`` (handler metadata,
 /// then the metadata provider, then per-call metadata; later wins). The
 /// logger label is not sent: the identifier names the daemon, and metadata
@@ -32,29 +33,29 @@ public struct JournalLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        let message = event.message.description
-        let flat = MetadataMerge.flattened(handler: metadata, provider: metadataProvider, event: event)
-        let entry = JournalEntry(level: event.level, message: message, identifier: identifier, metadata: flat)
+        let entry = entry(for: event)
         do {
             try entry.send()
         } catch {
             // Logging must not throw or log about itself. Under systemd stderr
             // normally reaches the journal too, so the record is not lost.
+            let flat = MetadataMerge.flattened(handler: metadata, provider: metadataProvider, event: event)
             StderrLogHandler.write(
-                StderrLogHandler.format(timestamp: nil, level: event.level, message: message, metadata: flat)
+                StderrLogHandler.format(timestamp: nil, level: event.level, message: event.message.description, metadata: flat)
                     + " journal_error=\(StderrLogHandler.quotedIfNeeded("\(error)"))\n",
                 to: STDERR_FILENO
             )
         }
     }
 
-    /// The record ``log(event:)`` would send for `event`, for tests.
+    /// The record ``log(event:)`` sends for `event` (tests look at it without journald).
     public func entry(for event: LogEvent) -> JournalEntry {
         JournalEntry(
             level: event.level,
             message: event.message.description,
             identifier: identifier,
-            metadata: MetadataMerge.flattened(handler: metadata, provider: metadataProvider, event: event)
+            metadata: MetadataMerge.flattened(handler: metadata, provider: metadataProvider, event: event),
+            code: JournalEntry.CodeLocation(file: event.file, function: event.function, line: event.line)
         )
     }
 }

@@ -407,10 +407,10 @@ public final class ServerDaemon: Daemon {
         }
         writeStates(transitions.filter(\.event.isRecorded).map(\.node))
         for t in transitions {
-            var metadata: Logger.Metadata = [
+            let metadata: Logger.Metadata = [
                 "node": "\(t.node)", "event": "\(t.event.rawValue)", "state": "\(t.state.rawValue)",
+                "message_id": "\(TransitionMessageID.id(for: t.event))",
             ]
-            if let id = TransitionMessageID.id(for: t.event) { metadata["message_id"] = "\(id)" }
             let line = "node \(t.node) \(t.event.rawValue) (\(t.detail))"
             switch t.event {
             case .alive, .left, .cpuOK, .memoryOK, .clockOK: logger.notice("\(line)", metadata: metadata)

@@ -1,3 +1,4 @@
+import Concurrency
 import Glibc
 import Logging
 @testable import MonitorLogging
@@ -106,12 +107,15 @@ final class JournalEntryTests: XCTestCase {
         let event = LogEvent(
             level: .notice, message: "lease granted", error: LeaseLost(),
             metadata: ["trace": "call", "ttl": .stringConvertible(5), "peers": ["a", "b"]],
-            source: nil, file: #fileID, function: #function, line: #line
+            source: nil, file: "MonitorAgent/LeaseSession.swift", function: "grant(ttl:)", line: 42
         )
         XCTAssertEqual(fieldStrings(handler.entry(for: event)), [
             "PRIORITY=5",
             "SYSLOG_IDENTIFIER=monitor-agentd",
             "MESSAGE=lease granted",
+            "CODE_FILE=MonitorAgent/LeaseSession.swift",
+            "CODE_LINE=42",
+            "CODE_FUNC=grant(ttl:)",
             "ERROR_MESSAGE=lease 42 expired",
             "ERROR_TYPE=\(String(reflecting: LeaseLost.self))",
             "NODE=worker1",
@@ -122,6 +126,34 @@ final class JournalEntryTests: XCTestCase {
         ])
     }
 
+    func testCodeFieldsFollowMessageAndMetadataCannotReplaceThem() {
+        let entry = JournalEntry(
+            level: .info, message: "m", identifier: "id",
+            metadata: ["code_file": "fake.swift", "code.line": "1", "CODE_FUNC": "fake()", "node": "w1"],
+            code: .init(file: "MonitorServer/ServerDaemon.swift", function: "log(_:now:)", line: 207)
+        )
+        XCTAssertEqual(fieldStrings(entry), [
+            "PRIORITY=6", "SYSLOG_IDENTIFIER=id", "MESSAGE=m",
+            "CODE_FILE=MonitorServer/ServerDaemon.swift", "CODE_LINE=207", "CODE_FUNC=log(_:now:)", "NODE=w1",
+        ])
+    }
+
+    /// A real Logger call: swift-log passes the call's #fileID, #function and #line
+    /// through to the handler, and the record carries them.
+    func testLoggerCallSiteBecomesCodeFields() throws {
+        let events = Locked<[LogEvent]>([])
+        let logger = Logger(label: "test") { _ in EventCapture(events: events) }
+        let line = #line + 1
+        logger.notice("lease granted", metadata: ["node": "worker1"])
+        let event = try XCTUnwrap(events.withLock { $0 }.first)
+        let entry = JournalLogHandler(identifier: "monitor-tests").entry(for: event)
+        XCTAssertEqual(fieldStrings(entry), [
+            "PRIORITY=5", "SYSLOG_IDENTIFIER=monitor-tests", "MESSAGE=lease granted",
+            "CODE_FILE=MonitorLoggingTests/JournalEntryTests.swift", "CODE_LINE=\(line)",
+            "CODE_FUNC=testLoggerCallSiteBecomesCodeFields()", "NODE=worker1",
+        ])
+    }
+
     func testHandlerLevelIsAdjustable() {
         var logger = Logger(label: "test") { _ in JournalLogHandler(identifier: "monitor-tests", logLevel: .warning) }
         XCTAssertEqual(logger.logLevel, .warning)
@@ -129,4 +161,19 @@ final class JournalEntryTests: XCTestCase {
         XCTAssertEqual(logger.logLevel, .debug)
         XCTAssertEqual((logger.handler as? JournalLogHandler)?.logLevel, .debug)
     }
+}
+
+/// Keeps the events a real Logger hands its handler, so a test can turn them into
+/// journal records with ``JournalLogHandler/entry(for:)`` instead of sending them.
+private struct EventCapture: LogHandler {
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+    let events: Locked<[LogEvent]>
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) { events.withLock { $0.append(event) } }
 }

@@ -35,6 +35,9 @@ final class JournalFieldNameTests: XCTestCase {
             ("priority", nil),
             ("syslog_identifier", nil),
             ("Syslog-Identifier", nil),
+            ("code_file", nil),
+            ("code.line", nil),
+            ("CODE_FUNC", nil),
             // Cut to 64 characters, after dropping the leading ones.
             (String(repeating: "x", count: 70), String(repeating: "X", count: 64)),
             ("_" + String(repeating: "a", count: 70), String(repeating: "A", count: 64)),

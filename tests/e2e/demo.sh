@@ -17,6 +17,7 @@ if [ "$(id -u)" != 0 ]; then
     echo "Without root, 'make demo' shows the same cluster as plain processes."
     exit 1
 fi
+e2e_lock "${BASH_SOURCE[0]}" "$@"
 e2e_require_tools
 e2e_binaries_present || e2e_die "release binaries missing in $E2E_REPO/.build/release: run make first"
 

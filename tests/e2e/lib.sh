@@ -50,6 +50,45 @@ e2e_die() { printf 'Bail out! %s\n' "$*"; exit 1; }
 e2e_indent() { sed 's/^/    /'; }
 
 # ---------------------------------------------------------------------------
+# One run at a time
+
+# Every run removes the nodes of runs whose harness is gone (e2e_cleanup_stale), and
+# two runs on one machine share the bridge subnet: concurrent runs would destroy each
+# other. Callers hold this lock (`flock /tmp/monitor-e2e.lock make e2e`); scripts
+# that are run directly take it through e2e_lock.
+E2E_LOCK=${E2E_LOCK:-/tmp/monitor-e2e.lock}
+
+# e2e_lock_held_by_ancestor: whether a process above this one (a caller's
+# `flock $E2E_LOCK ...`) holds the lock. Taking it again from here would wait for
+# that caller forever: flock(2) locks belong to an open file, not to a process tree.
+e2e_lock_held_by_ancestor() {
+    local inode holders p
+    inode=$(stat -c %i "$E2E_LOCK" 2>/dev/null) || return 1
+    # /proc/locks: "1: FLOCK  ADVISORY  WRITE <pid> <maj>:<min>:<inode> 0 EOF";
+    # waiters have "->" in the second field and are not holders.
+    holders=$(awk -v ino="$inode" '$2 == "FLOCK" { n = split($6, a, ":"); if (a[n] == ino) print $5 }' /proc/locks)
+    [ -n "$holders" ] || return 1
+    p=$$
+    while [ -n "$p" ] && [ "$p" -gt 1 ]; do
+        grep -qx "$p" <<<"$holders" && return 0
+        p=$(awk '/^PPid:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+    done
+    return 1
+}
+
+# e2e_lock SCRIPT ARGS...: re-executes SCRIPT under `flock $E2E_LOCK` unless this
+# process tree already holds the lock; says whom it waits for.
+e2e_lock() {
+    local script=$1
+    shift
+    e2e_lock_held_by_ancestor && return 0
+    if ! flock -n "$E2E_LOCK" true; then
+        e2e_note "waiting for $E2E_LOCK: another end-to-end run is in progress"
+    fi
+    exec flock "$E2E_LOCK" bash "$script" "$@"
+}
+
+# ---------------------------------------------------------------------------
 # Set-up and teardown
 
 # e2e_require_root: exits 0 with a skip message when not root.
@@ -444,8 +483,33 @@ e2e_install() {
     # shellcheck disable=SC2086 # E2E_MAKE_SILENT: make options, or nothing at all
     e2e_exec "$node" make ${E2E_MAKE_SILENT--s} -C "$E2E_REPO" install PREFIX=/usr/local ||
         return 1
+    e2e_point_at_etcd "$node"
+}
+
+# The packages `make deb` wrote (it keeps only the current version in dist/).
+e2e_deb() { local f; for f in "$E2E_REPO"/dist/"$1"_*.deb; do [ -f "$f" ] && echo "$f"; done; }
+
+# e2e_install_deb NODE PACKAGE...: the packages from dist/ with apt-get, as a fleet
+# installs them (their dependencies are the host's packages, so nothing is fetched;
+# not --no-download, which makes apt-get refuse local .deb files), and the same
+# settings drop-in as e2e_install.
+e2e_install_deb() {
+    local node=$1 p f debs=()
+    shift
+    for p in "$@"; do
+        f=$(e2e_deb "$p")
+        [ -n "$f" ] || { echo "no $p package in $E2E_REPO/dist (make deb)" >&2; return 1; }
+        debs+=("$f")
+    done
+    e2e_exec "$node" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${debs[@]}" ||
+        return 1
+    e2e_point_at_etcd "$node"
+}
+
+# e2e_point_at_etcd NODE: the node's settings drop-in naming master's etcd.
+e2e_point_at_etcd() {
     printf '[Etcd]\nEndpoints=%s\n' "$(e2e_etcd_url)" |
-        e2e_write "$node" /etc/monitor/monitor.conf.d/10-cluster.conf
+        e2e_write "$1" /etc/monitor/monitor.conf.d/10-cluster.conf
 }
 
 # e2e_journal_json NODE UNIT [CURSOR]: the unit's journal as JSON lines, only what
@@ -532,10 +596,13 @@ e2e_host_fingerprint() {
     for p in /usr/local/bin/monitor-agentd /usr/local/bin/monitor-serverd \
              /usr/local/bin/monitorctl /usr/local/lib/systemd/system/monitor-agentd.service \
              /usr/local/lib/systemd/system/monitor-serverd.service /etc/monitor \
-             /etc/systemd/system/monitor-agentd.service /etc/systemd/system/monitor-serverd.service; do
+             /etc/systemd/system/monitor-agentd.service /etc/systemd/system/monitor-serverd.service \
+             /usr/bin/monitor-agentd /lib/systemd/system/monitor-agentd.service \
+             /usr/local/lib/systemd/catalog/monitor.catalog /usr/local/share/man/man1/monitorctl.1; do
         [ -e "$p" ] && echo "exists $p"
     done
-    md5sum /etc/default/etcd /etc/hostname /etc/hosts /etc/machine-id 2>/dev/null
+    md5sum /etc/default/etcd /etc/hostname /etc/hosts /etc/machine-id \
+        /var/lib/systemd/catalog/database 2>/dev/null
     ls /etc/systemd/system /dev /sys/fs/cgroup 2>/dev/null
     ip netns list 2>/dev/null | grep "^$E2E_ID" || true
     ls -d "/sys/fs/cgroup/unified/$E2E_ID"-* 2>/dev/null || true

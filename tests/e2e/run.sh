@@ -5,8 +5,11 @@
 # Boots three sandboxed nodes (real systemd as PID 1, own host name, own network
 # namespace with a veth into a bridge): master runs Debian's etcd.service and
 # monitor-serverd, worker1 and worker2 run monitor-agentd pointed at master's etcd.
-# Everything is installed inside the nodes with `make install`, driven with systemctl
-# and read back with journalctl, as an operator would. Prints one line per check
+# master and worker1 install with `make install`, worker2 with the Debian packages
+# (`make deb`, built here once and reused while up to date) as a fleet would; all
+# driven with systemctl and read back with journalctl, as an operator would.
+# One run at a time on a machine: the script re-executes itself under
+# `flock /tmp/monitor-e2e.lock` unless its caller holds that lock already. Prints one line per check
 # ("ok - ..." / "not ok - ..."), "# ..." diagnostics, and finally "N passed, N failed".
 # Exit status 0 only if every check passed. Not root: a skip message, exit 0.
 # Every wait is bounded; everything started is stopped by a trap (lib.sh).
@@ -16,6 +19,7 @@ set -o pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 e2e_require_root
+e2e_lock "${BASH_SOURCE[0]}" "$@"
 e2e_require_tools
 
 # The checks below have to go on after a failed one; a failed foundation (no nodes, no
@@ -30,6 +34,20 @@ bail() {
 
 if ! e2e_binaries_present; then
     e2e_not_ok "release binaries in $E2E_REPO/.build/release (run make first)"
+    e2e_summary
+    exit 1
+fi
+
+# The packages worker2 installs: built once, reused while the binaries and the
+# packaged files are unchanged.
+deb_start=$SECONDS
+if make -s -C "$E2E_REPO" deb >"/tmp/monitor-e2e-deb.$$.log" 2>&1; then
+    e2e_note "make deb: $((SECONDS - deb_start)) s ($(cd "$E2E_REPO/dist" && ls ./*.deb | tr '\n' ' '))"
+    rm -f "/tmp/monitor-e2e-deb.$$.log"
+else
+    sed 's/^/# /' "/tmp/monitor-e2e-deb.$$.log"
+    rm -f "/tmp/monitor-e2e-deb.$$.log"
+    e2e_not_ok "make deb (dpkg-buildpackage, lintian --fail-on error)"
     e2e_summary
     exit 1
 fi
@@ -72,17 +90,43 @@ installed_ok() {
         e2e_unit_prop "$n" "$u.service" ExecStart | grep -q "path=/usr/local/bin/$u " || return 1
     done
     e2e_exec "$n" test -x /usr/local/bin/monitor-agentd -a -x /usr/local/bin/monitor-serverd \
-        -a -x /usr/local/bin/monitorctl -a -f /etc/monitor/monitor.conf
+        -a -x /usr/local/bin/monitorctl -a -f /etc/monitor/monitor.conf || return 1
+    # Man pages, completions and the journal catalog, where man, the shells and
+    # journalctl look for them.
+    e2e_exec "$n" man -w monitorctl monitor.conf monitor-agentd monitor-serverd >/dev/null || return 1
+    e2e_exec "$n" test -f /usr/local/share/bash-completion/completions/monitorctl \
+        -a -f /usr/local/share/zsh/site-functions/_monitorctl \
+        -a -f /usr/local/share/fish/vendor_completions.d/monitorctl.fish || return 1
+    e2e_exec "$n" journalctl --list-catalog | grep -q ' monitor: Node @NODE@ is DEAD'
 }
-for n in "$M" "$W1" "$W2"; do
+for n in "$M" "$W1"; do
     if e2e_install "$n" >"$E2E_TMP/install-$n.log" 2>&1 && installed_ok "$n"; then
         UNITDIR=$(dirname "$(e2e_unit_prop "$n" monitor-agentd.service FragmentPath)")
-        e2e_ok "$n: make install (binaries in /usr/local/bin, units in $UNITDIR running them, loaded by daemon-reload)"
+        e2e_ok "$n: make install (binaries in /usr/local/bin, units in $UNITDIR running them, loaded by daemon-reload; man pages, completions, catalog)"
     else
         sed "s/^/# [$n] /" "$E2E_TMP/install-$n.log"
         bail "$n: make install"
     fi
 done
+# worker2 as a fleet installs: the packages, enabled but not started (dh_installsystemd
+# --no-start), the settings file a conffile.
+deb_installed_ok() {
+    local n=$1
+    [ "$(e2e_unit_prop "$n" monitor-agentd.service LoadState)" = loaded ] || return 1
+    e2e_unit_prop "$n" monitor-agentd.service ExecStart | grep -q "path=/usr/bin/monitor-agentd " || return 1
+    [ "$(e2e_exec "$n" systemctl is-enabled monitor-agentd.service)" = enabled ] || return 1
+    [ "$(e2e_exec "$n" systemctl is-active monitor-agentd.service)" = inactive ] || return 1
+    e2e_exec "$n" dpkg-query -W -f='${Conffiles}' monitor-common | grep -q '^ /etc/monitor/monitor.conf ' ||
+        return 1
+    e2e_exec "$n" test -x /usr/bin/monitor-agentd -a ! -e /usr/local/bin/monitor-agentd
+}
+if e2e_install_deb "$W2" monitor-common monitor-agent >"$E2E_TMP/install-$W2.log" 2>&1 &&
+   deb_installed_ok "$W2"; then
+    e2e_ok "$W2: apt-get install monitor-common and monitor-agent .debs (/usr/bin; unit enabled, not started; /etc/monitor/monitor.conf a conffile)"
+else
+    sed "s/^/# [$W2] /" "$E2E_TMP/install-$W2.log"
+    bail "$W2: apt-get install of the monitor-agent package"
+fi
 
 # --- hardening ----------------------------------------------------------------------
 verify_out=$(e2e_exec "$M" systemd-analyze verify "$UNITDIR/monitor-agentd.service" \
@@ -127,15 +171,18 @@ alive_fields_ok() {
         head -n 1 | jq -e --arg n "$1" '
         .NODE == $n and .EVENT == "ALIVE" and .SYSLOG_IDENTIFIER == "monitor-serverd"
         and (.PRIORITY | test("^[0-7]$")) and (.MESSAGE_ID | test("^[0-9a-f]{32}$"))
-        and (.MESSAGE | contains($n + " ALIVE"))' >/dev/null
+        and (.MESSAGE | contains($n + " ALIVE"))
+        and .CODE_FILE == "MonitorServer/ServerDaemon.swift" and (.CODE_LINE | test("^[0-9]+$"))
+        and (.CODE_FUNC | length > 0)' >/dev/null
 }
 for n in "$W1" "$W2"; do
     e2e_wait_for 15 e2e_server_saw "$n" ALIVE
-    e2e_check "journalctl -u monitor-serverd -o json on $M: $n ALIVE (NODE, EVENT, PRIORITY, SYSLOG_IDENTIFIER, MESSAGE_ID)" \
+    e2e_check "journalctl -u monitor-serverd -o json on $M: $n ALIVE (NODE, EVENT, PRIORITY, SYSLOG_IDENTIFIER, MESSAGE_ID, CODE_FILE/LINE/FUNC)" \
         alive_fields_ok "$n"
 done
 e2e_journal_json "$M" monitor-serverd | e2e_select '.EVENT == "ALIVE"' | head -n 1 |
-    jq -c '{MESSAGE, NODE, EVENT, STATE, PRIORITY, SYSLOG_IDENTIFIER, MESSAGE_ID}' | sed 's/^/# /'
+    jq -c '{MESSAGE, NODE, EVENT, STATE, PRIORITY, SYSLOG_IDENTIFIER, MESSAGE_ID, CODE_FILE, CODE_LINE, CODE_FUNC}' |
+    sed 's/^/# /'
 
 status_shows_summary() {
     e2e_exec "$M" systemctl status monitor-serverd --no-pager -n 0 |
@@ -339,6 +386,24 @@ else
     e2e_not_ok "link restored: $M reports $W1 ALIVE again"
 fi
 
+# --- journalctl -x: the message catalog ---------------------------------------------
+# The DEAD record of the network cut, explained by monitor.catalog (installed by make
+# install, which ran journalctl --update-catalog), with @NODE@ filled in.
+catalog_shown() {
+    local out
+    out=$(e2e_exec "$M" journalctl -x -u monitor-serverd --no-pager -o short)
+    printf '%s\n' "$out" >"$E2E_TMP/journal-x.txt"
+    grep -q "Subject: Node $W1 is DEAD (lease expired)" <<<"$out" &&
+        grep -q "etcd confirms" <<<"$out" && grep -q "Defined-By: monitor" <<<"$out"
+}
+if catalog_shown; then
+    e2e_ok "journalctl -x -u monitor-serverd on $M: $W1's DEAD record shows its catalog entry (subject, what to do)"
+    grep -m 1 -A 4 "Subject: Node $W1 is DEAD" "$E2E_TMP/journal-x.txt" | sed 's/^/# /'
+else
+    tail -n 20 "$E2E_TMP/journal-x.txt" | sed 's/^/# /'
+    e2e_not_ok "journalctl -x -u monitor-serverd on $M: $W1's DEAD record shows its catalog entry"
+fi
+
 # --- monitorctl ---------------------------------------------------------------------
 if e2e_exec "$M" monitorctl status --help >/dev/null 2>&1; then
     ctl_out=$(e2e_exec "$M" monitorctl status 2>&1)
@@ -358,7 +423,10 @@ uninstall_ok() {
         return 1
     e2e_exec "$n" sh -c '! ls /usr/local/bin/monitor-agentd /usr/local/bin/monitor-serverd \
         /usr/local/bin/monitorctl '"$UNITDIR"'/monitor-agentd.service \
-        '"$UNITDIR"'/monitor-serverd.service 2>/dev/null' || return 1
+        '"$UNITDIR"'/monitor-serverd.service /usr/local/lib/systemd/catalog/monitor.catalog \
+        /usr/local/share/man/man1/monitorctl.1 /usr/local/share/man/man5/monitor.conf.5 \
+        /usr/local/share/bash-completion/completions/monitorctl 2>/dev/null' || return 1
+    ! e2e_exec "$n" journalctl --list-catalog | grep -q ' monitor: ' || return 1
     out=$(e2e_exec "$n" systemctl daemon-reload 2>&1) || return 1
     [ -z "$out" ] || return 1
     [ "$(e2e_unit_prop "$n" monitor-agentd LoadState)" = not-found ] || return 1
@@ -368,9 +436,32 @@ uninstall_ok() {
         e2e_select '.SYSLOG_IDENTIFIER == "systemd" and (.PRIORITY | tonumber) <= 4' |
         jq -r '"# [warning] " + .MESSAGE'
 }
-for n in "$W1" "$W2" "$M"; do
+# worker2: the packages purged, the settings file (a conffile) with them.
+purge_ok() {
+    local n=$1 c out
+    c=$(e2e_cursor "$n")
+    e2e_exec "$n" env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q monitor-agent monitor-common \
+        >"$E2E_TMP/uninstall-$n.log" 2>&1 || return 1
+    e2e_exec "$n" sh -c '! ls /usr/bin/monitor-agentd /lib/systemd/system/monitor-agentd.service \
+        /etc/monitor/monitor.conf 2>/dev/null' || return 1
+    out=$(e2e_exec "$n" systemctl daemon-reload 2>&1) || return 1
+    [ -z "$out" ] || return 1
+    [ "$(e2e_unit_prop "$n" monitor-agentd LoadState)" = not-found ] || return 1
+    ! e2e_exec "$n" journalctl -o json --no-pager --after-cursor="$c" |
+        e2e_select '.SYSLOG_IDENTIFIER == "systemd" and (.PRIORITY | tonumber) <= 4' |
+        jq -r '"# [warning] " + .MESSAGE'
+}
+# The drop-in this harness wrote is not the package's: purge leaves it (and so /etc/monitor).
+e2e_exec "$W2" rm -f /etc/monitor/monitor.conf.d/10-cluster.conf
+if purge_ok "$W2"; then
+    e2e_ok "$W2: apt-get purge monitor-agent monitor-common removes binary, unit and /etc/monitor/monitor.conf; daemon-reload is clean"
+else
+    sed "s/^/# [$W2] /" "$E2E_TMP/uninstall-$W2.log"
+    e2e_not_ok "$W2: apt-get purge monitor-agent monitor-common removes binary, unit and /etc/monitor/monitor.conf"
+fi
+for n in "$W1" "$M"; do
     if uninstall_ok "$n"; then
-        e2e_ok "$n: make uninstall removes units and binaries; systemctl daemon-reload is clean"
+        e2e_ok "$n: make uninstall removes units, binaries, man pages, completions and the catalog; systemctl daemon-reload is clean"
     else
         sed "s/^/# [$n] /" "$E2E_TMP/uninstall-$n.log"
         e2e_not_ok "$n: make uninstall removes units and binaries; systemctl daemon-reload is clean"
