@@ -36,6 +36,8 @@ public struct FleetState: Sendable {
         case cpuHigh = "CPU_HIGH", cpuOK = "CPU_OK", memoryHigh = "MEMORY_HIGH", memoryOK = "MEMORY_OK"
         /// The node's clock is more than `skewTolerance` off the caller's, and back.
         case clockSkew = "CLOCK_SKEW", clockOK = "CLOCK_OK"
+        /// Two machines write one node's heartbeat (two agents with one name).
+        case nameConflict = "NAME_CONFLICT"
 
         public var isStateChange: Bool { [.alive, .left, .dead, .stale].contains(self) }
         /// Changes what the leading server records for the node (its state or clock skew).
@@ -103,6 +105,10 @@ public struct FleetState: Sendable {
         var skewSamples: [Double] = []
         /// The skew reported (CLOCK_SKEW) and not yet back in range.
         var skewFlagged: Double?
+        /// The machine that wrote the last round (when the agent says).
+        var machineID: String?
+        /// NAME_CONFLICT was said for this run of the node.
+        var conflictSaid = false
         /// When this node turns stale if nothing arrives; nil unless alive.
         var deadline: Double?
     }
@@ -172,7 +178,7 @@ public struct FleetState: Sendable {
     }
 
     public mutating func apply(changes: [FleetChange], now: Double) -> [Transition] {
-        var touched: [String] = [], puts = Set<String>()
+        var touched: [String] = [], puts = Set<String>(), conflicts: [Transition] = []
         for event in changes {
             if let name = layout.node(fromHeartbeatKey: event.key) {
                 var entry = entries[name] ?? Entry()
@@ -189,6 +195,16 @@ public struct FleetState: Sendable {
                     }
                     entry.leaselessSince = entry.heartbeat?.leased == false ? (entry.leaselessSince ?? now) : nil
                     entry.lastSeen = now
+                    if let writer = entry.heartbeat?.heartbeat?.machineID, !writer.isEmpty {
+                        if let previous = entry.machineID, previous != writer, !entry.conflictSaid,
+                           entry.state == .alive || entry.state == .stale, let state = entry.state {
+                            entry.conflictSaid = true
+                            conflicts.append(Transition(node: name, event: .nameConflict, detail:
+                                "machines \(previous) and \(writer) both write its heartbeat: two agents use this node name",
+                                state: state))
+                        }
+                        entry.machineID = writer
+                    }
                     if measuresClockSkew, let ts = entry.heartbeat?.heartbeat?.ts, ts > 0, !entry.stoppingMarked,
                        now - catchUpAt >= Self.skewQuietAfterCatchUp {
                         entry.skewSamples = Array((entry.skewSamples + [ts - (now + wallOffset)]).suffix(Self.skewRounds))
@@ -207,6 +223,7 @@ public struct FleetState: Sendable {
                     entry.heartbeat = nil
                     entry.lease = nil
                     entry.leaselessSince = nil
+                    entry.conflictSaid = false
                 }
                 entries[name] = entry
                 touched.append(name)
@@ -228,7 +245,7 @@ public struct FleetState: Sendable {
                 if isNew { touched.append(name) }
             }
         }
-        return reevaluate(touched, now: now, checkAlerts: puts)
+        return reevaluate(touched, now: now, checkAlerts: puts) + conflicts
     }
 
     /// While true the caller cannot see etcd (its watch is down): nothing is

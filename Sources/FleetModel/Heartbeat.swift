@@ -30,6 +30,9 @@ public struct Heartbeat: Equatable, Sendable {
     public var memoryAvailableBytes: UInt64?
     /// Why the latest config value was rejected, until a good one arrives.
     public var configError: String?
+    /// The agent's machine (`/etc/machine-id`): two machines using one node name
+    /// (cloned VMs) tell themselves apart by it. Nil from older and lab agents.
+    public var machineID: String?
 
     public init(status: String = Heartbeat.alive, ts: Double, hostname: String, interval: Double? = nil,
                 node: String? = nil, version: String? = nil, seq: Int64? = nil,
@@ -77,7 +80,7 @@ public struct Heartbeat: Equatable, Sendable {
     private enum Key: String, CodingKey {
         case status, ts, hostname, interval, node, version, seq, metrics
         case memoryTotalBytes = "memory_total_bytes", memoryAvailableBytes = "memory_available_bytes"
-        case configError = "config_error"
+        case configError = "config_error", machineID = "machine_id"
     }
 
     /// A heartbeat read field by field in one pass over the bytes (the server reads
@@ -112,6 +115,7 @@ public struct Heartbeat: Equatable, Sendable {
             case .memoryTotalBytes: hb.memoryTotalBytes = try reader.number().flatMap(Self.byteCount)
             case .memoryAvailableBytes: hb.memoryAvailableBytes = try reader.number().flatMap(Self.byteCount)
             case .configError: hb.configError = try reader.string()
+            case .machineID: hb.machineID = try reader.string()
             case nil: try reader.skip()
             }
         }
@@ -144,6 +148,7 @@ public struct Heartbeat: Equatable, Sendable {
             try c.encodeIfPresent(hb.memoryTotalBytes, forKey: .memoryTotalBytes)
             try c.encodeIfPresent(hb.memoryAvailableBytes, forKey: .memoryAvailableBytes)
             try c.encodeIfPresent(hb.configError, forKey: .configError)
+            try c.encodeIfPresent(hb.machineID, forKey: .machineID)
         }
     }
 }

@@ -25,6 +25,10 @@ public struct NodeRecord: Equatable, Sendable {
     public var stopped: Bool
     /// Unix seconds of the clean stop; nil while running or when unknown.
     public var stoppedAt: Double?
+    /// The machine (`/etc/machine-id`) and boot (`/proc/sys/kernel/random/boot_id`)
+    /// of the latest start; nil when the agent did not say (older agents).
+    public var machineID: String?
+    public var bootID: String?
 
     public init(node: String, hostname: String, version: String, firstStart: Double, lastStart: Double,
                 stopped: Bool = false, stoppedAt: Double? = nil) {
@@ -40,10 +44,12 @@ public struct NodeRecord: Equatable, Sendable {
     /// The record an agent writes when it starts at `now`: `previous` (the value it
     /// read, if any and readable) keeps its `first_start`; the stop mark is cleared.
     public static func started(node: String, hostname: String, version: String, at now: Double,
-                               previous: NodeRecord?) -> NodeRecord {
+                               previous: NodeRecord?, machineID: String? = nil, bootID: String? = nil) -> NodeRecord {
         let first = previous.map(\.firstStart).flatMap { $0 > 0 ? $0 : nil } ?? now
-        return NodeRecord(node: node, hostname: hostname, version: version,
-                          firstStart: first, lastStart: now, stopped: false, stoppedAt: nil)
+        var record = NodeRecord(node: node, hostname: hostname, version: version,
+                                firstStart: first, lastStart: now, stopped: false, stoppedAt: nil)
+        (record.machineID, record.bootID) = (machineID, bootID)
+        return record
     }
 
     /// This record marked as cleanly stopped at `now`.
@@ -81,6 +87,7 @@ public struct NodeRecord: Equatable, Sendable {
     private enum Key: String, CodingKey {
         case node, hostname, version, stopped
         case firstStart = "first_start", lastStart = "last_start", stoppedAt = "stopped_at"
+        case machineID = "machine_id", bootID = "boot_id"
     }
 
     /// A record read field by field in one pass over the bytes. Throws only when
@@ -103,6 +110,8 @@ public struct NodeRecord: Equatable, Sendable {
             // Only a JSON boolean counts, not 1 or "true".
             case .stopped: record.stopped = try reader.bool() ?? false
             case .stoppedAt: record.stoppedAt = try timestamp(&reader)
+            case .machineID: record.machineID = try reader.string()
+            case .bootID: record.bootID = try reader.string()
             case nil: try reader.skip()
             }
         }
@@ -123,6 +132,8 @@ public struct NodeRecord: Equatable, Sendable {
             try c.encode(WholeNumber(record.lastStart), forKey: .lastStart)
             try c.encode(record.stopped, forKey: .stopped)
             try c.encodeIfPresent(record.stoppedAt.map(WholeNumber.init), forKey: .stoppedAt)
+            try c.encodeIfPresent(record.machineID, forKey: .machineID)
+            try c.encodeIfPresent(record.bootID, forKey: .bootID)
         }
     }
 }

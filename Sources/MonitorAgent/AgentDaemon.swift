@@ -4,6 +4,7 @@ import EtcdClient
 import FleetModel
 import Logging
 import MonitorSettings
+import ProcFS
 
 /// monitor-agentd's daemon, run by the `Supervisor`: the only place the agent
 /// performs I/O. `AgentState` decides; this class carries out its effects (puts,
@@ -17,10 +18,15 @@ public final class AgentDaemon: Daemon {
     public struct Options: Sendable {
         public var hostname: String
         public var procRoot: String
+        /// Where this machine's ID is read (`/etc/machine-id`).
+        public var machineIDFile: String
 
-        public init(hostname: String, procRoot: String = "/proc") {
+        public static let machineIDPath = "/etc/machine-id"
+
+        public init(hostname: String, procRoot: String = "/proc", machineIDFile: String = Options.machineIDPath) {
             self.hostname = hostname
             self.procRoot = procRoot
+            self.machineIDFile = machineIDFile
         }
     }
 
@@ -35,6 +41,8 @@ public final class AgentDaemon: Daemon {
     private var registration: AgentRegistration?
     /// What this start wrote to the registry; nil until written.
     private var registryRecord: NodeRecord?
+    /// This boot (`/proc/sys/kernel/random/boot_id`), for the registry record.
+    private let bootID: String?
 
     public init(settings: Settings, options: Options, logger: Logger, context: DaemonContext<AgentMessage>) {
         self.settings = settings
@@ -46,7 +54,19 @@ public final class AgentDaemon: Daemon {
         self.logger[metadataKey: "node"] = "\(node)"
         state = AgentState(node: node, layout: KeyLayout(prefix: settings.etcd.keyPrefix),
                            endpoints: settings.etcd.endpoints, now: .now())
+        state.machineID = Self.readID(options.machineIDFile)
+        bootID = Self.readID(options.procRoot + "/sys/kernel/random/boot_id")
         collector = MetricsCollector(procRoot: options.procRoot)
+    }
+
+    /// A systemd ID file's 128-bit ID as 32 lowercase hex digits (boot_id has
+    /// dashes); nil when missing or not an ID, and the agent then cannot tell
+    /// machines apart (it takes a held name over, as agents before it did).
+    static func readID(_ path: String) -> String? {
+        var reader = ProcFileReader()
+        guard let text = try? reader.read(path), text.utf8.count <= 64 else { return nil }
+        let id = text.filter { $0 != "-" && !$0.isWhitespace }.lowercased()
+        return id.count == 32 && id.allSatisfy({ $0.isHexDigit }) ? id : nil
     }
 
     public func start(now: MonotonicInstant) {
@@ -60,9 +80,10 @@ public final class AgentDaemon: Daemon {
         perform(state.handle(message, now: now))
     }
 
-    public var nextDeadline: MonotonicInstant? { state.nextRound }
+    public var nextDeadline: MonotonicInstant? { state.nextDeadline }
 
     public func deadlineReached(now: MonotonicInstant) {
+        perform(state.claimDue(now: now))
         perform(state.roundDue(now: now))
     }
 
@@ -86,6 +107,8 @@ public final class AgentDaemon: Daemon {
                 writeRegistry()
             case .revokeReplacedLease:
                 revokeReplacedLease()
+            case .claimName:
+                queue.append(contentsOf: state.nameClaimed(claimName(), now: .now()))
             case let .prime(metrics):
                 collector.prime(metrics)
             }
@@ -97,7 +120,7 @@ public final class AgentDaemon: Daemon {
     /// Returns whether the put went through.
     @discardableResult
     private func putHeartbeat() -> Bool {
-        guard let registration, let lease = state.lease else { return false }
+        guard let registration, let lease = state.lease, state.holdsName else { return false }
         let value = state.heartbeat(status: Heartbeat.alive, wallTime: WallClock.now(), hostname: options.hostname)
         do {
             let revision = try registration.client.put(state.layout.heartbeat(state.node), value: value.encoded(), lease: lease.id)
@@ -115,6 +138,17 @@ public final class AgentDaemon: Daemon {
         return false
     }
 
+    /// Who holds the heartbeat key now (see `NameClaim`). When etcd cannot be
+    /// asked, the name counts as free: the put that follows fails the same way.
+    private func claimName() -> NameClaim {
+        guard let registration, let lease = state.lease else { return .free }
+        guard let kv = try? registration.client.range(state.layout.heartbeat(state.node)).kvs.first,
+              kv.lease != 0, kv.lease != lease.id, kv.lease != registration.replacedLease?.id,
+              let holder = (try? Heartbeat.parse(kv.value))?.machineID, let own = state.machineID, holder != own
+        else { return .free }
+        return .heldBy(machineID: holder, lease: kv.lease)
+    }
+
     /// Registers the node in `<prefix>/nodes/<node>` (no lease): once per start,
     /// so a node that dies stays known as dead. Retried at the next registration.
     private func writeRegistry() {
@@ -128,7 +162,7 @@ public final class AgentDaemon: Daemon {
                 }
             }
             let record = NodeRecord.started(node: state.node, hostname: options.hostname, version: MonitorVersion.string,
-                                            at: WallClock.now(), previous: previous)
+                                            at: WallClock.now(), previous: previous, machineID: state.machineID, bootID: bootID)
             try client.put(key, value: record.encoded())
             registryRecord = record
             state.registryWasWritten()
@@ -164,6 +198,11 @@ public final class AgentDaemon: Daemon {
         self.registration = nil
         if !late.isEmpty { logger.info("\(late.joined(separator: ", ")) did not end within 0.3 s; leaving it behind, ignoring") }
         let quick = registration.quickClient()
+        // The name held by another machine: its keys are not ours to mark.
+        guard state.holdsName || state.nameHeldBy == nil else {
+            if let lease { try? quick.revoke(lease.id) }
+            return false
+        }
         if let record = registryRecord {
             let key = state.layout.registry(state.node)
             do { try quick.put(key, value: record.stopping(at: WallClock.now()).encoded()) } catch {

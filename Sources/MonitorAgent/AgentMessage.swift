@@ -14,8 +14,19 @@ public enum AgentMessage: Sendable, Equatable {
 
 /// A change of the node's heartbeat key, as its watch saw it.
 public enum HeartbeatKeyEvent: Sendable, Equatable {
-    case put(revision: Int64, lease: Int64)
+    /// `machineID`: the machine the value says wrote it (nil: unreadable or not said).
+    case put(revision: Int64, lease: Int64, machineID: String?)
     case deleted(revision: Int64)
+}
+
+/// Who holds the node's heartbeat key when a new lease wants it.
+public enum NameClaim: Sendable, Equatable {
+    /// Nobody, or nobody that counts: absent, without a lease, under one of this
+    /// agent's own leases, written by this machine (a previous incarnation) or
+    /// by an agent that does not say its machine.
+    case free
+    /// A live lease of another machine holds it.
+    case heldBy(machineID: String, lease: Int64)
 }
 
 /// Which config key a message is about: the node's own, or the fleet default.

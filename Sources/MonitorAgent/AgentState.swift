@@ -32,6 +32,8 @@ public enum AgentEffect: Equatable, Sendable {
     case writeRegistry
     /// Revoke the previous registration's lease, now that the new one holds the key.
     case revokeReplacedLease
+    /// Read who holds the heartbeat key and hand it to `nameClaimed`.
+    case claimName
     /// The metric selection changed: take baselines so the next round has rates.
     case prime(Set<MetricName>)
 }
@@ -68,6 +70,14 @@ public struct AgentState: Sendable {
     /// Whether this start's registry record is written for `node`.
     public private(set) var registryWritten = false
     public private(set) var nextRound: MonotonicInstant
+    /// This machine (`/etc/machine-id`), published in every heartbeat; nil when unknown.
+    public var machineID: String?
+    /// The machine whose live lease holds this node's name: this agent then
+    /// writes nothing and asks again every TTL. Nil while the name is ours.
+    public private(set) var nameHeldBy: String?
+    /// The lease granted, and whether the name was claimed under it.
+    private var claimed = false
+    private var nextClaim: MonotonicInstant?
 
     private var patches: [ConfigSource: AgentConfigPatch] = [:]
     private var rejections: [ConfigSource: String] = [:]
@@ -135,18 +145,80 @@ public struct AgentState: Sendable {
             return configEvent(source, event, now: now)
         case let .heartbeatKey(generation, event):
             guard generation == self.generation else { return [] }
-            return heartbeatKeyChanged(event)
+            return heartbeatKeyChanged(event, now: now)
         }
+    }
+
+    /// The next time the loop must act: a round, or asking again for a held name.
+    public var nextDeadline: MonotonicInstant {
+        nextClaim.map { min($0, nextRound) } ?? nextRound
+    }
+
+    /// Whether the heartbeat key is ours to write: a lease, and the name claimed.
+    public var holdsName: Bool { lease != nil && claimed }
+
+    /// Who holds the key, as read for the lease just granted (or at a retry).
+    /// Free: the agent registers; held by a live lease of another machine: it
+    /// writes nothing, says so once, and asks again a TTL later.
+    public mutating func nameClaimed(_ claim: NameClaim, now: MonotonicInstant) -> [AgentEffect] {
+        guard let lease else { return [] }
+        switch claim {
+        case .free:
+            let wasHeld = nameHeldBy
+            nameHeldBy = nil
+            nextClaim = nil
+            claimed = true
+            // Put the heartbeat (and, once per start, the registry record) first,
+            // so that "registered" in the log means the keys are there.
+            var effects: [AgentEffect] = [.putHeartbeat]
+            if !registryWritten { effects.append(.writeRegistry) }
+            let id = Self.hex(lease.id)
+            let taken = wasHeld.map { " (machine \($0) no longer holds the name)" } ?? ""
+            effects.append(.log(AgentLogLine(.notice,
+                "\(registeredOnce ? "re-registered" : "registered") as node \(node): lease \(id) (TTL \(lease.ttl)s), heartbeat \(layout.heartbeat(node))\(taken)",
+                ["node": node, "event": "REGISTERED", "lease_id": id])))
+            registeredOnce = true
+            effects.append(.revokeReplacedLease)
+            return effects
+        case let .heldBy(machine, holder):
+            return nameLost(to: machine, lease: holder, now: now)
+        }
+    }
+
+    /// Another machine's live lease holds the name: stand back (two agents
+    /// taking the key from each other would flap the node for everyone).
+    private mutating func nameLost(to machine: String, lease holder: Int64, now: MonotonicInstant) -> [AgentEffect] {
+        claimed = false
+        nextClaim = now + Double(lease?.ttl ?? 5)
+        guard nameHeldBy != machine else { return [] }
+        nameHeldBy = machine
+        return [.log(AgentLogLine(.error,
+            "node name \(node) is held by machine \(machine) (lease \(Self.hex(holder)), heartbeat \(layout.heartbeat(node))): "
+            + "not taking it over; checking again every \(lease?.ttl ?? 5)s. Give one of the machines another NodeName, "
+            + "or a fresh /etc/machine-id if it is a clone",
+            ["node": node, "event": "NAME_CONFLICT", "holder_machine_id": machine]))]
+    }
+
+    /// Asking again for a held name is due.
+    public mutating func claimDue(now: MonotonicInstant) -> [AgentEffect] {
+        guard let due = nextClaim, now >= due else { return [] }
+        nextClaim = nil
+        return lease == nil ? [] : [.claimName]
     }
 
     /// A change of the heartbeat key: ours (a revision we put) or another
     /// writer's, which is put back at once. While the session has no lease the
     /// key is not ours to defend (it expired, or we are registering).
-    private mutating func heartbeatKeyChanged(_ event: HeartbeatKeyEvent) -> [AgentEffect] {
-        guard let lease else { return [] }
+    private mutating func heartbeatKeyChanged(_ event: HeartbeatKeyEvent, now: MonotonicInstant) -> [AgentEffect] {
+        guard let lease, claimed else { return [] }
         switch event {
-        case let .put(revision, putLease):
+        case let .put(revision, putLease, writer):
             guard revision > lastOwnRevision else { return [] }
+            // Another machine's agent under its own lease: a second agent with
+            // this name (a cloned VM), not a stray write to undo.
+            if putLease != 0, putLease != lease.id, let writer, let own = machineID, writer != own {
+                return nameLost(to: writer, lease: putLease, now: now)
+            }
             tamperedThisRound = true
             return [.restoreHeartbeat(what: putLease == 0 ? "overwritten without a lease"
                                       : putLease == lease.id ? "overwritten under our lease" : "overwritten under lease \(Self.hex(putLease))")]
@@ -171,18 +243,11 @@ public struct AgentState: Sendable {
         switch event {
         case let .granted(lease):
             session = .alive(lease)
-            let id = Self.hex(lease.id)
-            // A new lease holds no key yet: put the heartbeat (and, once per
-            // start, the registry record) first, so that "registered" in the
-            // log means the keys are there.
-            effects.append(.putHeartbeat)
-            if !registryWritten { effects.append(.writeRegistry) }
-            effects.append(.log(AgentLogLine(.notice,
-                "\(registeredOnce ? "re-registered" : "registered") as node \(node): lease \(id) (TTL \(lease.ttl)s), heartbeat \(layout.heartbeat(node))",
-                ["node": node, "event": "REGISTERED", "lease_id": id])))
-            registeredOnce = true
+            // A new lease holds no key yet: first find out whether the name is
+            // free to take (`nameClaimed` registers).
+            claimed = false
             loggedTrouble = nil
-            effects.append(.revokeReplacedLease)
+            effects.append(.claimName)
         case let .renewed(lease):
             session = .alive(lease)
             if loggedTrouble != nil {
@@ -201,6 +266,8 @@ public struct AgentState: Sendable {
             }
         case let .lost(old):
             session = .lost(old)
+            claimed = false
+            nextClaim = nil
             let reason = "lease \(Self.hex(old.id)) lost"
             if loggedTrouble != reason {
                 effects.append(.log(AgentLogLine(.warning, "\(reason) (expired or revoked); registering again",
@@ -376,6 +443,7 @@ public struct AgentState: Sendable {
         publishedConfigError = configError
         var beat = Heartbeat(status: status, ts: wallTime, hostname: hostname, interval: config.interval, node: node,
                              version: MonitorVersion.string, seq: seq, configError: configError)
+        beat.machineID = machineID
         let figures = latestSample.values.filter { selection.metrics.contains($0.key) }
         if !figures.isEmpty {
             beat.metrics = Dictionary(uniqueKeysWithValues: figures.map { ($0.key.rawValue, $0.value) })
@@ -416,6 +484,8 @@ public struct AgentState: Sendable {
         self.endpoints = endpoints.joined(separator: ",")
         generation += 1
         session = .connecting
+        claimed = false
+        nextClaim = nil
         loggedTrouble = nil
         watchConnected = [:]
         return generation
@@ -435,6 +505,7 @@ public struct AgentState: Sendable {
         case let .lost(lease):
             line = "lease \(Self.hex(lease.id)) lost, registering again"
         }
+        if let nameHeldBy { line = "node name \(node) is held by machine \(nameHeldBy); waiting, writing nothing" }
         if let writesRefused { line += ", \(writesRefused): heartbeat not updated" }
         if configError != nil { line += ", config rejected (see log)" }
         if !failing.isEmpty { line += ", collector failing: " + failing.keys.sorted().map(\.rawValue).joined(separator: ", ") }

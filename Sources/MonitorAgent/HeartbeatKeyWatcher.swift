@@ -1,4 +1,5 @@
 import EtcdClient
+import FleetModel
 
 /// Watches the node's own heartbeat key on its own thread and posts every put
 /// (with its revision and lease) and delete. It decides nothing: `AgentState`
@@ -22,7 +23,8 @@ final class HeartbeatKeyWatcher: Sendable {
             if case let .events(events, _) = update {
                 for event in events {
                     post(event.kind == .delete ? .deleted(revision: event.kv.modRevision)
-                                               : .put(revision: event.kv.modRevision, lease: event.kv.lease))
+                                               : .put(revision: event.kv.modRevision, lease: event.kv.lease,
+                                                      machineID: (try? Heartbeat.parse(event.kv.value))?.machineID))
                 }
             }
             beat()

@@ -106,6 +106,8 @@ public final class ServerDaemon: Daemon {
     /// Nodes whose record is to be (re)written, and when to retry failed writes.
     private var unwritten = Set<String>()
     private var nextStateRetry: MonotonicInstant?
+    /// State writes are failing (said once, until one goes through).
+    private var stateWritesFailing = false
     private let hostname: String
 
     public init(settings: Settings, logger: Logger, context: DaemonContext<Message>,
@@ -265,14 +267,19 @@ public final class ServerDaemon: Daemon {
         switch outcome {
         case .written:
             unwritten.subtract(nodes)
+            if stateWritesFailing {
+                stateWritesFailing = false
+                logger.notice("recording node states works again", metadata: ["event": "STATE_WRITES_RESUMED"])
+            }
         case .fenced:
             act(leadership.fenced(), now: now)
         case let .failed(reason):
-            if nextStateRetry == nil {
+            if !stateWritesFailing {
                 logger.warning("recording the state of \(nodes.count) node\(nodes.count == 1 ? "" : "s") failed (\(reason)); retrying in \(Interval.text(Self.stateRetryDelay))",
                                metadata: ["event": "STATE_WRITE_FAILED"])
-                nextStateRetry = now + Self.stateRetryDelay
+                stateWritesFailing = true
             }
+            if nextStateRetry == nil { nextStateRetry = now + Self.stateRetryDelay }
         }
     }
 
@@ -414,7 +421,7 @@ public final class ServerDaemon: Daemon {
             let line = "node \(t.node) \(t.event.rawValue) (\(t.detail))"
             switch t.event {
             case .alive, .left, .cpuOK, .memoryOK, .clockOK: logger.notice("\(line)", metadata: metadata)
-            case .dead, .stale, .cpuHigh, .memoryHigh, .clockSkew: logger.warning("\(line)", metadata: metadata)
+            case .dead, .stale, .cpuHigh, .memoryHigh, .clockSkew, .nameConflict: logger.warning("\(line)", metadata: metadata)
             }
             if t.event == .alive, let error = fleet.node(named: t.node, now: now.seconds)?.valueError {
                 logger.warning("node \(t.node): \(error)", metadata: ["node": "\(t.node)", "event": "BAD_VALUE"])

@@ -22,6 +22,7 @@ public enum TransitionMessageID {
         case .memoryOK: return "e1f407b22bf34d95ab251e2868a9ca1b"
         case .clockSkew: return "99bc1445d6e2489ab0badbe4e298b38e"
         case .clockOK: return "eb05bc9ebf60435f987150afb36c9c19"
+        case .nameConflict: return "38d2ba2198c84a5f81ec31e55066c4c5"
         }
     }
 

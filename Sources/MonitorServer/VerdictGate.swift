@@ -70,6 +70,8 @@ struct VerdictGate {
                 out.notices.append(.tampered(node: t.node))
             case .alive where leaseRechecks.removeValue(forKey: t.node) != nil:
                 break // said when the lease was found alive
+            case .alive where dropHeldStale(t.node):
+                break // its STALE was never reported: coming back is no news
             case .stale where etcdFull:
                 out.pardon.append(t.node)
             case .stale:
@@ -79,6 +81,14 @@ struct VerdictGate {
             }
         }
         return out
+    }
+
+    /// Forgets a STALE verdict of `node` not reported yet; true if there was one.
+    private mutating func dropHeldStale(_ node: String) -> Bool {
+        let before = unconfirmedStale.count + heldStale.count
+        unconfirmedStale.removeAll { $0.transition.node == node }
+        heldStale.removeAll { $0.node == node }
+        return unconfirmedStale.count + heldStale.count < before
     }
 
     /// The watch delivered something (events, a probe's answer) at `now`: the

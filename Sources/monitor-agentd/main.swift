@@ -29,6 +29,10 @@ struct AgentCommand: ParsableCommand {
     @Option(name: .long, help: .hidden)
     var procRoot = "/proc"
 
+    /// Tests give two agents on one host two machines.
+    @Option(name: .long, help: .hidden)
+    var machineIDFile = AgentDaemon.Options.machineIDPath
+
     func run() throws {
         if checkConfig { CommandSupport.checkSettingsAndExit(program: "monitor-agentd", configOption: config) }
         // Before any thread exists, so only the signal thread ever receives them.
@@ -36,7 +40,8 @@ struct AgentCommand: ParsableCommand {
         let settings = CommandSupport.loadSettingsOrExit(program: "monitor-agentd", configOption: config)
         LoggingBootstrap.bootstrap(identifier: "monitor-agentd", level: Logger.Level(rawValue: settings.log.level) ?? .info)
         let logger = Logger(label: "monitor-agentd")
-        let options = AgentDaemon.Options(hostname: CommandSupport.hostname(), procRoot: procRoot)
+        let options = AgentDaemon.Options(hostname: CommandSupport.hostname(), procRoot: procRoot,
+                                          machineIDFile: machineIDFile)
         let supervisor = Supervisor(logger: logger, mainWorker: AgentDaemon.workLoop,
                                     settingsPath: config ?? Settings.defaultPath, settingsRequired: config != nil) {
             AgentDaemon(settings: settings, options: options, logger: logger, context: $0)

@@ -46,7 +46,7 @@ final class EtcdOutOfSpaceTests: DaemonTestCase {
         let full = try server.waitForLine("etcd is out of space (NOSPACE alarm)", timeout: 8)
         Thread.sleep(forTimeInterval: 3.5)
         XCTAssertFalse(server.output.contains("event=STALE"), server.output)
-        XCTAssertEqual(server.output.components(separatedBy: "out of space (NOSPACE alarm)").count - 1, 1, "said once")
+        XCTAssertEqual(server.output.components(separatedBy: "event=ETCD_NOSPACE").count - 1, 1, "said once")
         try notify.waitFor { $0.hasPrefix("STATUS=") && $0.contains("etcd out of space (NOSPACE alarm): heartbeat not updated") }
 
         // What an operator does: delete, compact, defragment, disarm.

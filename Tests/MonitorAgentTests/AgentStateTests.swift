@@ -23,6 +23,14 @@ final class AgentStateTests: XCTestCase {
                                                         : .changed(key: key, value: value, revision: 8))
     }
 
+    /// A lease granted and the name found free: the agent registers.
+    @discardableResult
+    private func grant(_ state: inout AgentState, _ lease: Lease, generation: Int = 1, now: MonotonicInstant) -> [AgentEffect] {
+        let asked = state.handle(.session(generation: generation, .granted(lease)), now: now)
+        XCTAssertEqual(asked, [.claimName], "a new lease first asks who holds the name")
+        return state.nameClaimed(.free, now: now)
+    }
+
     private func logs(_ effects: [AgentEffect]) -> [AgentLogLine] {
         effects.compactMap { if case let .log(line) = $0 { return line } else { return nil } }
     }
@@ -52,7 +60,7 @@ final class AgentStateTests: XCTestCase {
 
     func testARejectionKeepsTheLastGoodValueIsPublishedOnceAndClearedByTheNextGoodValue() {
         var state = makeState()
-        _ = state.handle(.session(generation: 1, .granted(lease)), now: ms(5))
+        grant(&state, lease, now: ms(5))
         _ = state.handle(config(.node, #"{"interval": 5}"#), now: ms(10))
         XCTAssertEqual(state.roundDue(now: ms(1000)), [.collect], "a new round: a new extra put may show a change")
         let rejected = state.handle(config(.node, #"{"interval": "fast"}"#), now: ms(1020))
@@ -76,7 +84,7 @@ final class AgentStateTests: XCTestCase {
     /// keeps its place and publishes the result.
     func testAConfigStormCoalesces() {
         var state = makeState()
-        _ = state.handle(.session(generation: 1, .granted(lease)), now: ms(5))
+        grant(&state, lease, now: ms(5))
         _ = state.handle(config(.node, #"{"interval": 2}"#, initial: true), now: ms(10))
         XCTAssertEqual(state.roundDue(now: ms(1000)), [.collect])
         var effects: [AgentEffect] = []
@@ -102,19 +110,49 @@ final class AgentStateTests: XCTestCase {
         var state = makeState()
         let key: (HeartbeatKeyEvent) -> AgentMessage = { .heartbeatKey(generation: 1, $0) }
         XCTAssertEqual(state.handle(key(.deleted(revision: 5)), now: ms(1)), [], "no lease yet: nothing to defend")
-        _ = state.handle(.session(generation: 1, .granted(lease)), now: ms(5))
+        grant(&state, lease, now: ms(5))
         _ = state.heartbeatPutSucceeded(revision: 10)
-        XCTAssertEqual(state.handle(key(.put(revision: 10, lease: lease.id)), now: ms(6)), [], "our own put")
-        XCTAssertEqual(state.handle(key(.put(revision: 9, lease: 0)), now: ms(6)), [], "older than our last put: already overwritten")
+        XCTAssertEqual(state.handle(key(.put(revision: 10, lease: lease.id, machineID: nil)), now: ms(6)), [], "our own put")
+        XCTAssertEqual(state.handle(key(.put(revision: 9, lease: 0, machineID: nil)), now: ms(6)), [], "older than our last put: already overwritten")
         XCTAssertEqual(state.handle(key(.deleted(revision: 11)), now: ms(7)), [.restoreHeartbeat(what: "deleted")])
-        XCTAssertEqual(state.handle(key(.put(revision: 12, lease: 0)), now: ms(8)), [.restoreHeartbeat(what: "overwritten without a lease")])
-        XCTAssertEqual(state.handle(key(.put(revision: 13, lease: 0x99)), now: ms(8)), [.restoreHeartbeat(what: "overwritten under lease 99")])
+        XCTAssertEqual(state.handle(key(.put(revision: 12, lease: 0, machineID: nil)), now: ms(8)), [.restoreHeartbeat(what: "overwritten without a lease")])
+        XCTAssertEqual(state.handle(key(.put(revision: 13, lease: 0x99, machineID: nil)), now: ms(8)), [.restoreHeartbeat(what: "overwritten under lease 99")])
         XCTAssertEqual(events(state.heartbeatRestored(what: "deleted")), ["HEARTBEAT_TAMPERED"])
         XCTAssertEqual(state.heartbeatRestored(what: "overwritten without a lease"), [], "once per episode")
         _ = state.roundDue(now: ms(1000))   // the round of the tampering
         _ = state.roundDue(now: state.nextRound)   // a quiet round ends the episode
         XCTAssertEqual(events(state.heartbeatRestored(what: "deleted")), ["HEARTBEAT_TAMPERED"], "a new episode is logged")
         XCTAssertEqual(state.handle(.heartbeatKey(generation: 2, .deleted(revision: 99)), now: ms(9)), [], "another generation's")
+    }
+
+    /// Two machines with one node name (cloned VMs): the second stands back,
+    /// says so once, writes nothing, and asks again every TTL.
+    func testANameHeldByAnotherMachineIsNotTakenOverAndCheckedAgainEveryTTL() {
+        var state = makeState()
+        state.machineID = "aaaa"
+        XCTAssertEqual(state.handle(.session(generation: 1, .granted(lease)), now: ms(1)), [.claimName])
+        XCTAssertFalse(state.holdsName, "nothing is written before the name is known to be free")
+        let held = state.nameClaimed(.heldBy(machineID: "bbbb", lease: 0x77), now: ms(2))
+        XCTAssertEqual(events(held), ["NAME_CONFLICT"])
+        XCTAssertTrue(logs(held).first?.message.contains("held by machine bbbb (lease 77") ?? false)
+        XCTAssertEqual(state.statusLine, "node name n1 is held by machine bbbb; waiting, writing nothing")
+        XCTAssertEqual(state.nextDeadline, ms(1000), "the first round still comes (its put is skipped)")
+        XCTAssertEqual(state.claimDue(now: ms(5001)), [], "asked again a TTL (5 s) later")
+        XCTAssertEqual(state.claimDue(now: ms(5002)), [.claimName])
+        XCTAssertEqual(state.nameClaimed(.heldBy(machineID: "bbbb", lease: 0x77), now: ms(5003)), [], "said once")
+        let free = state.nameClaimed(.free, now: ms(10_004))
+        XCTAssertEqual(events(free), ["REGISTERED"])
+        XCTAssertTrue(free.contains(.putHeartbeat))
+        XCTAssertTrue(state.holdsName)
+        // Both started at once and the other's put came later: stand back, do not fight.
+        _ = state.heartbeatPutSucceeded(revision: 20)
+        let taken = state.handle(.heartbeatKey(generation: 1, .put(revision: 21, lease: 0x88, machineID: "cccc")), now: ms(10_100))
+        XCTAssertEqual(events(taken), ["NAME_CONFLICT"])
+        XCTAssertFalse(state.holdsName)
+        // The same machine's previous lease (a restart), or an unknown writer: restored as tampering.
+        _ = state.nameClaimed(.free, now: ms(15_200))
+        XCTAssertEqual(state.handle(.heartbeatKey(generation: 1, .put(revision: 30, lease: 0x99, machineID: "aaaa")), now: ms(15_300)),
+                       [.restoreHeartbeat(what: "overwritten under lease 99")])
     }
 
     func testTheFirstRoundComesOneSecondAfterStartAlsoWhenANodeConfigExistsAtStart() {
@@ -138,7 +176,7 @@ final class AgentStateTests: XCTestCase {
 
     func testMessagesOfAnOldRegistrationAreDropped() {
         var state = makeState()
-        _ = state.handle(.session(generation: 1, .granted(lease)), now: ms(1))
+        grant(&state, lease, now: ms(1))
         let generation = state.reregister(node: "n1", layout: layout, endpoints: ["http://127.0.0.1:2379"])
         XCTAssertEqual(generation, 2)
         XCTAssertEqual(state.session, .connecting)
@@ -146,7 +184,7 @@ final class AgentStateTests: XCTestCase {
         XCTAssertEqual(state.handle(config(.node, #"{"interval": 3}"#, gen: 1), now: ms(3)), [])
         XCTAssertEqual(state.config, .default)
         let newLease = Lease(id: 0xff, ttl: 5)
-        let effects = state.handle(.session(generation: 2, .granted(newLease)), now: ms(4))
+        let effects = grant(&state, newLease, generation: 2, now: ms(4))
         XCTAssertEqual(state.lease, newLease)
         XCTAssertEqual(logs(effects).first?.message, "re-registered as node n1: lease ff (TTL 5s), heartbeat /m/heartbeat/n1")
     }
@@ -154,7 +192,7 @@ final class AgentStateTests: XCTestCase {
     func testSessionStatesAreLoggedOnceEachAndALostLeaseIsCalledThat() {
         var state = makeState()
         XCTAssertEqual(state.statusLine, "connecting to etcd (http://127.0.0.1:2379)")
-        let granted = state.handle(.session(generation: 1, .granted(lease)), now: ms(1))
+        let granted = grant(&state, lease, now: ms(1))
         XCTAssertEqual(events(granted), ["REGISTERED"])
         XCTAssertEqual(granted.filter { if case .log = $0 { return false } else { return true } },
                        [.putHeartbeat, .writeRegistry, .revokeReplacedLease])
@@ -173,7 +211,7 @@ final class AgentStateTests: XCTestCase {
         XCTAssertEqual(state.statusLine, "lease 1a2b lost, registering again")
         XCTAssertNil(state.lease)
 
-        let again = state.handle(.session(generation: 1, .granted(Lease(id: 0x2c, ttl: 5))), now: ms(5))
+        let again = grant(&state, Lease(id: 0x2c, ttl: 5), now: ms(5))
         XCTAssertFalse(again.contains(.writeRegistry), "the registry is written once per start")
         XCTAssertTrue(logs(again).first?.message.hasPrefix("re-registered as node n1: lease 2c") ?? false)
 

@@ -96,6 +96,7 @@ final class TransitionMessageIDTests: XCTestCase {
         let words: [FleetState.Event: String] = [
             .alive: "ALIVE", .left: "LEFT", .dead: "DEAD", .stale: "STALE",
             .cpuHigh: "CPU usage high", .cpuOK: "CPU usage back", .memoryHigh: "memory usage high", .memoryOK: "memory usage back",
+            .clockSkew: "clock is off", .clockOK: "clock back", .nameConflict: "two machines",
         ]
         for (event, id) in TransitionMessageID.all {
             let word = try XCTUnwrap(words[event], "\(event) has no expected subject here")

@@ -56,6 +56,20 @@ final class VerdictGateTests: XCTestCase {
         XCTAssertEqual(gate.alarmsRead(noSpace: false, now: at(32), isStale: { _ in true }).log, [t("b", .stale)])
     }
 
+    func testAStaleNeverReportedMakesItsAliveNoNews() {
+        var gate = VerdictGate()
+        _ = gate.transitions([t("a", .stale), t("b", .stale)], now: at(1), lease: { _ in 7 })
+        _ = gate.watchHeard(now: at(2))
+        var alive = t("a", .alive)
+        alive.detail = "rounds resumed"
+        XCTAssertEqual(gate.transitions([alive, t("b", .alive)], now: at(2.5), lease: { _ in 7 }).log, [],
+                       "a held in the alarm stage, b too: neither STALE was said")
+        XCTAssertEqual(gate.alarmsRead(noSpace: false, now: at(3), isStale: { _ in true }).log, [], "nothing left to say")
+        _ = gate.transitions([t("c", .stale)], now: at(4), lease: { _ in 7 })
+        XCTAssertEqual(gate.transitions([t("c", .alive)], now: at(4.5), lease: { _ in 7 }).log, [], "held for the watch")
+        XCTAssertEqual(gate.transitions([t("d", .alive)], now: at(5), lease: { _ in 7 }).log, [t("d", .alive)])
+    }
+
     func testDeadWaitsForTheLeaseAndAStrayDeleteIsNoDeath() {
         var gate = VerdictGate()
         XCTAssertEqual(gate.transitions([t("x", .dead)], now: at(0), lease: { _ in nil }).log, [t("x", .dead)], "no lease known: it stands")
