@@ -20,6 +20,8 @@ struct Leadership {
         case lead
         /// This server no longer leads (why, for the journal).
         case stepDown(String)
+        /// Another server leads now (a new holder of the key): its description.
+        case follow(String)
     }
 
     /// How long after a failed campaign (etcd did not answer) to try again.
@@ -64,12 +66,15 @@ struct Leadership {
             holder = nil
             return stepDown("the leader key was deleted") + campaignIfVacant()
         }
+        let previous = holder?.lease
         holder = (keyLease, LeaderRecord.parse(value))
         if let lease, keyLease == lease {
             campaigning = false
             return becomeLeader()
         }
-        return stepDown("another server holds the leader key")
+        let down = stepDown("another server holds the leader key")
+        guard previous != keyLease, let text = leaderText else { return down }
+        return down + [.follow(text)]
     }
 
     /// The campaign's answer: `won` nil when etcd could not be asked.

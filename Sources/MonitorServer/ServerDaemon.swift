@@ -224,6 +224,8 @@ public final class ServerDaemon: Daemon {
                 logger.notice("leading: this server now reports transitions and records node states",
                               metadata: ["event": "LEADING"])
                 startReporting(now: now)
+            case let .follow(leader):
+                logger.notice("standby: the leader is \(leader)", metadata: ["event": "LEADER_CHANGED"])
             case let .stepDown(why):
                 reporting = false
                 unwritten = []

@@ -22,12 +22,13 @@ final class LeadershipTests: XCTestCase {
 
     func testAStandbyFollowsTheHolderAndTakesOverWhenTheKeyGoes() {
         var l = Leadership()
-        _ = l.leaderKey(value: other, lease: 3)
+        XCTAssertEqual(l.leaderKey(value: other, lease: 3), [.follow("b (pid 9)")], "said when a new leader is seen")
+        XCTAssertEqual(l.leaderKey(value: other, lease: 3), [], "not again for the same one")
         XCTAssertEqual(l.leaseGranted(7), [], "someone leads")
         XCTAssertEqual(l.leaderText, "b (pid 9)")
         XCTAssertEqual(l.leaderKey(value: nil, lease: 0), [.campaign(lease: 7)], "the leader resigned or died")
         XCTAssertEqual(l.campaigned(lease: 7, won: false, now: at(1)), [], "another standby was first")
-        XCTAssertEqual(l.leaderKey(value: other, lease: 4), [])
+        XCTAssertEqual(l.leaderKey(value: other, lease: 4), [.follow("b (pid 9)")])
         XCTAssertFalse(l.isLeading)
     }
 

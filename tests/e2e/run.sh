@@ -386,6 +386,50 @@ else
     e2e_not_ok "link restored: $M reports $W1 ALIVE again"
 fi
 
+# --- two servers: an elected leader, a standby that takes over ------------------------
+# worker1 runs a second monitor-serverd against master's etcd (its settings already
+# point there). master's server leads; SIGKILL it and worker1's leads once master's
+# election lease (ElectionTTLSec, 10 s) runs out; systemd restarts master's, which
+# then follows; a clean stop of worker1's hands the lead back at once.
+server_event() { # NODE EVENT [CURSOR]
+    e2e_journal_json "$1" monitor-serverd "${3:-}" | e2e_select ".EVENT == \"$2\"" >/dev/null
+}
+cw1=$(e2e_cursor "$W1")
+e2e_exec "$W1" systemctl start monitor-serverd.service
+e2e_check "$W1: a second monitor-serverd starts as a standby (journal: \"standby: the leader is $M\")" \
+    e2e_wait_for 10 eval 'e2e_exec "$W1" journalctl -u monitor-serverd --after-cursor="$cw1" -o cat --no-pager |
+                          grep -q "standby: the leader is $M"'
+standby_status() {
+    e2e_exec "$W1" systemctl status monitor-serverd --no-pager -n 0 | grep -q "Status: \"standby, leader is $M"
+}
+e2e_check "systemctl status monitor-serverd on $W1: STATUS=\"standby, leader is $M ...\"" e2e_wait_for 10 standby_status
+cm=$(e2e_cursor "$M")
+cw1=$(e2e_cursor "$W1")
+t0=$(e2e_now_us)
+e2e_exec "$M" systemctl kill -s KILL monitor-serverd.service
+if e2e_wait_for 16 server_event "$W1" LEADING "$cw1"; then
+    ms=$(e2e_ms_between "$t0" "$(e2e_first_ts "$W1" monitor-serverd "$cw1" '.EVENT == "LEADING"')")
+    e2e_ok "systemctl kill -s KILL monitor-serverd on $M: $W1's server leads after $(e2e_secs "$ms") s (election TTL 10 s)"
+else
+    e2e_diag "$W1" monitor-serverd
+    e2e_not_ok "systemctl kill -s KILL monitor-serverd on $M: $W1's server leads within the election TTL"
+fi
+e2e_check "$M's restarted server follows: its journal shows \"standby: the leader is $W1\"" \
+    e2e_wait_for 15 eval 'e2e_exec "$M" journalctl -u monitor-serverd --after-cursor="$cm" -o cat --no-pager |
+                          grep -q "standby: the leader is $W1"'
+ctl_leader=$(e2e_exec "$M" monitorctl status -o json 2>/dev/null | jq -r '.leader.server // empty')
+e2e_check "monitorctl status on $M names the leader: $W1 (got '${ctl_leader}')" eval '[ "$ctl_leader" = "$W1" ]'
+cm=$(e2e_cursor "$M")
+t0=$(e2e_now_us)
+e2e_exec "$W1" systemctl stop monitor-serverd.service
+if e2e_wait_for 5 server_event "$M" LEADING "$cm"; then
+    ms=$(e2e_ms_between "$t0" "$(e2e_first_ts "$M" monitor-serverd "$cm" '.EVENT == "LEADING"')")
+    e2e_ok "systemctl stop monitor-serverd on $W1 (it resigns): $M's server leads again after $(e2e_secs "$ms") s"
+else
+    e2e_diag "$M" monitor-serverd
+    e2e_not_ok "systemctl stop monitor-serverd on $W1: $M's server leads again at once"
+fi
+
 # --- journalctl -x: the message catalog ---------------------------------------------
 # The DEAD record of the network cut, explained by monitor.catalog (installed by make
 # install, which ran journalctl --update-catalog), with @NODE@ filled in.
