@@ -74,7 +74,7 @@ final class BlindViewTests: DaemonTestCase {
               + "config put applied by the agent: \(ms(applied.timeIntervalSince(t0)))")
         XCTAssertLessThan(live.timeIntervalSince(t0), 5, server.output)
         XCTAssertLessThan(applied.timeIntervalSince(t0), 5, a.output)
-        Thread.sleep(forTimeInterval: max(0, 15 - Date().timeIntervalSince(t0)))
+        Thread.sleep(forTimeInterval: max(0, 30 - Date().timeIntervalSince(t0)))
         kill(pid, SIGCONT)
         Thread.sleep(forTimeInterval: 2)
         XCTAssertFalse(server.output.contains("event=STALE") || server.output.contains("event=DEAD"), server.output)

@@ -96,5 +96,19 @@ final class LeadershipIntegrationTests: DaemonTestCase {
         XCTAssertFalse(b.output.contains("event=DEAD") || b.output.contains("event=LEFT") || b.output.contains("event=ALIVE"),
                        "no invented transition:\n\(b.output)")
         XCTAssertTrue(b.output.contains("last seen"), b.output)
+        // monitorctl shows what the records say: since when, and when last seen.
+        let status = try DaemonProcess("monitorctl", arguments: ["status", "-o", "json", "--config", try settingsFile()])
+        XCTAssertEqual(status.waitExit(timeout: 10), 2, "a node is dead: CRITICAL\n\(status.output)")
+        let document = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any])
+        let rows = try XCTUnwrap(document["nodes"] as? [[String: Any]])
+        let now = Date().timeIntervalSince1970
+        for (node, state) in [("r1", "dead"), ("r2", "stopped")] {
+            let row = try XCTUnwrap(rows.first { $0["node"] as? String == node })
+            XCTAssertEqual(row["state"] as? String, state)
+            XCTAssertEqual(row["state_source"] as? String, "server")
+            XCTAssertEqual(try XCTUnwrap(row["since"] as? Double), now, accuracy: 15, "\(node): since the transition")
+            XCTAssertEqual(try XCTUnwrap(row["last_seen"] as? Double), now, accuracy: 15, "\(node): last round received")
+        }
+        XCTAssertNotNil(document["leader"] as? [String: Any], "the new server leads")
     }
 }

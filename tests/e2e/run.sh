@@ -97,7 +97,8 @@ installed_ok() {
     e2e_exec "$n" test -f /usr/local/share/bash-completion/completions/monitorctl \
         -a -f /usr/local/share/zsh/site-functions/_monitorctl \
         -a -f /usr/local/share/fish/vendor_completions.d/monitorctl.fish || return 1
-    e2e_exec "$n" journalctl --list-catalog | grep -q ' monitor: Node @NODE@ is DEAD'
+    # grep reads all of it: with pipefail, an early exit (-q) would SIGPIPE journalctl.
+    e2e_exec "$n" journalctl --list-catalog | grep ' monitor: Node @NODE@ is DEAD' >/dev/null
 }
 for n in "$M" "$W1"; do
     if e2e_install "$n" >"$E2E_TMP/install-$n.log" 2>&1 && installed_ok "$n"; then
@@ -340,7 +341,7 @@ e2e_check "$W2's journal: \"Watchdog timeout\", \"Failed with result 'watchdog'\
 # TimeoutAbortSec until SIGKILL, and re-registers meanwhile.
 e2e_check "$W2: the watchdog's SIGABRT ends the hung agent at once (no SIGKILL after TimeoutAbortSec)" \
     eval '! e2e_exec "$W2" journalctl -u monitor-agentd --after-cursor="$cw" -o cat --no-pager |
-          grep -q "stop-watchdog.* timed out"'
+          grep "stop-watchdog.* timed out" >/dev/null'
 e2e_check "$M reports the hung $W2 DEAD (its lease expired)" e2e_server_saw "$W2" DEAD "$cm"
 back_after_restart() {
     local started last ts
@@ -398,7 +399,7 @@ cw1=$(e2e_cursor "$W1")
 e2e_exec "$W1" systemctl start monitor-serverd.service
 e2e_check "$W1: a second monitor-serverd starts as a standby (journal: \"standby: the leader is $M\")" \
     e2e_wait_for 10 eval 'e2e_exec "$W1" journalctl -u monitor-serverd --after-cursor="$cw1" -o cat --no-pager |
-                          grep -q "standby: the leader is $M"'
+                          grep "standby: the leader is $M" >/dev/null'
 standby_status() {
     e2e_exec "$W1" systemctl status monitor-serverd --no-pager -n 0 | grep -q "Status: \"standby, leader is $M"
 }
@@ -416,7 +417,7 @@ else
 fi
 e2e_check "$M's restarted server follows: its journal shows \"standby: the leader is $W1\"" \
     e2e_wait_for 15 eval 'e2e_exec "$M" journalctl -u monitor-serverd --after-cursor="$cm" -o cat --no-pager |
-                          grep -q "standby: the leader is $W1"'
+                          grep "standby: the leader is $W1" >/dev/null'
 ctl_leader=$(e2e_exec "$M" monitorctl status -o json 2>/dev/null | jq -r '.leader.server // empty')
 e2e_check "monitorctl status on $M names the leader: $W1 (got '${ctl_leader}')" eval '[ "$ctl_leader" = "$W1" ]'
 cm=$(e2e_cursor "$M")
@@ -470,7 +471,7 @@ uninstall_ok() {
         '"$UNITDIR"'/monitor-serverd.service /usr/local/lib/systemd/catalog/monitor.catalog \
         /usr/local/share/man/man1/monitorctl.1 /usr/local/share/man/man5/monitor.conf.5 \
         /usr/local/share/bash-completion/completions/monitorctl 2>/dev/null' || return 1
-    ! e2e_exec "$n" journalctl --list-catalog | grep -q ' monitor: ' || return 1
+    ! e2e_exec "$n" journalctl --list-catalog | grep ' monitor: ' >/dev/null || return 1
     out=$(e2e_exec "$n" systemctl daemon-reload 2>&1) || return 1
     [ -z "$out" ] || return 1
     [ "$(e2e_unit_prop "$n" monitor-agentd LoadState)" = not-found ] || return 1
