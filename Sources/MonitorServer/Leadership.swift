@@ -27,6 +27,18 @@ struct Leadership {
     /// How long after a failed campaign (etcd did not answer) to try again.
     static let retryDelay = 1.0
 
+    /// How long a server waits before it may campaign when it starts while its
+    /// own crashed predecessor (same host, process gone) still holds the key
+    /// (the election TTL): the standbys that were already there go first, so a
+    /// leader that crashes and is restarted by systemd within its lease's TTL
+    /// hands over to a standby instead of racing it to the key.
+    private let holdoff: Double
+    private var holdoffUntil: MonotonicInstant?
+
+    init(holdoff: Double = 0) {
+        self.holdoff = holdoff
+    }
+
     /// This server's election lease; nil while the session has none.
     private(set) var lease: Int64?
     private(set) var isLeading = false
@@ -45,9 +57,9 @@ struct Leadership {
         return "\(record.server) (pid \(record.pid))"
     }
 
-    mutating func leaseGranted(_ id: Int64) -> [Action] {
+    mutating func leaseGranted(_ id: Int64, now: MonotonicInstant) -> [Action] {
         lease = id
-        return campaignIfVacant()
+        return campaignIfVacant(now: now)
     }
 
     /// The election lease is gone (expired during an outage, revoked): the
@@ -60,11 +72,15 @@ struct Leadership {
 
     /// The leader key as the watch (or the first read) shows it: `value` nil
     /// when absent.
-    mutating func leaderKey(value: [UInt8]?, lease keyLease: Int64) -> [Action] {
+    /// `heldByDeadPredecessor`: the key names this host and a process that is
+    /// gone (asked only for the first read).
+    mutating func leaderKey(value: [UInt8]?, lease keyLease: Int64, now: MonotonicInstant,
+                            heldByDeadPredecessor: Bool = false) -> [Action] {
+        if !known, heldByDeadPredecessor, value != nil, keyLease != lease, holdoff > 0 { holdoffUntil = now + holdoff }
         known = true
         guard let value else {
             holder = nil
-            return stepDown("the leader key was deleted") + campaignIfVacant()
+            return stepDown("the leader key was deleted") + campaignIfVacant(now: now)
         }
         let previous = holder?.lease
         holder = (keyLease, LeaderRecord.parse(value))
@@ -103,15 +119,20 @@ struct Leadership {
     mutating func deadlineReached(now: MonotonicInstant) -> [Action] {
         guard let due = nextRetry, now >= due else { return [] }
         nextRetry = nil
-        return campaignIfVacant()
+        return campaignIfVacant(now: now)
     }
 
     mutating func reset() {
-        self = Leadership()
+        self = Leadership(holdoff: holdoff)
     }
 
-    private mutating func campaignIfVacant() -> [Action] {
+    private mutating func campaignIfVacant(now: MonotonicInstant) -> [Action] {
         guard let lease, known, holder == nil, !campaigning, !isLeading else { return [] }
+        if let until = holdoffUntil, now < until {
+            nextRetry = until
+            return []
+        }
+        holdoffUntil = nil
         campaigning = true
         nextRetry = nil
         return [.campaign(lease: lease)]

@@ -97,7 +97,7 @@ public final class ServerDaemon: Daemon {
     private var maintenance: Mailbox<MaintenanceRequest>?
     private var compactionFailing = false
     private var gate = VerdictGate()
-    private var leadership = Leadership()
+    private var leadership: Leadership
     /// Leading, and the stored records compared with the view: transitions are
     /// reported from here on.
     private var reporting = false
@@ -117,6 +117,7 @@ public final class ServerDaemon: Daemon {
         self.context = context
         self.hostname = hostname
         fleet = Self.makeFleet(settings)
+        leadership = Leadership(holdoff: Double(settings.server.electionTTLSec))
     }
 
     static func makeFleet(_ settings: Settings) -> FleetState {
@@ -204,7 +205,7 @@ public final class ServerDaemon: Daemon {
         switch event {
         case let .granted(lease):
             logger.debug("election lease \(lease.id) granted (TTL \(lease.ttl) s)")
-            act(leadership.leaseGranted(lease.id), now: now)
+            act(leadership.leaseGranted(lease.id, now: now), now: now)
         case .renewed, .unreachable:
             break // the watch says when etcd is out of reach
         case .lost:
@@ -285,6 +286,14 @@ public final class ServerDaemon: Daemon {
         }
     }
 
+    /// Whether `record` names a server on this host whose process is gone: this
+    /// server's own predecessor, crashed and restarted (by systemd) while its
+    /// lease still holds the key.
+    private func isDeadPredecessor(_ record: LeaderRecord) -> Bool {
+        guard record.server == hostname, record.pid > 0, record.pid != Int(getpid()) else { return false }
+        return kill(pid_t(record.pid), 0) != 0 && errno == ESRCH
+    }
+
     /// Wall-clock seconds minus monotonic ones, now.
     private static func wallOffset() -> Double { WallClock.now() - MonotonicClock.now() }
 
@@ -301,7 +310,9 @@ public final class ServerDaemon: Daemon {
             let leader = kvs.first { $0.key == leaderKey }
             if !synced { logKnownStates(now: now) }
             synced = true
-            act(leadership.leaderKey(value: leader?.value, lease: leader?.lease ?? 0), now: now)
+            let predecessor = leader.flatMap { LeaderRecord.parse($0.value) }.map(isDeadPredecessor) ?? false
+            act(leadership.leaderKey(value: leader?.value, lease: leader?.lease ?? 0, now: now,
+                                     heldByDeadPredecessor: predecessor), now: now)
             report(transitions, now: now)
             startReporting(now: now)
         case let .events(events, revision):
@@ -314,7 +325,7 @@ public final class ServerDaemon: Daemon {
             report(fleet.apply(changes: changes, now: now.seconds), now: now)
             let leaderKey = layout.leader
             for event in events where event.kv.key == leaderKey {
-                act(leadership.leaderKey(value: event.kind == .put ? event.kv.value : nil, lease: event.kv.lease), now: now)
+                act(leadership.leaderKey(value: event.kind == .put ? event.kv.value : nil, lease: event.kv.lease, now: now), now: now)
             }
         case let .connected(endpoint):
             thaw(now: now, endpoint: endpoint)

@@ -45,9 +45,14 @@ final class LeadershipIntegrationTests: DaemonTestCase {
         for event in ["ALIVE", "STALE", "LEFT", "DEAD"] {
             XCTAssertEqual(count("node e2 \(event)", in: b), 0, "e2 stayed alive: nothing to say\n\(b.output)")
         }
-        let record = try XCTUnwrap(NodeState.parse(try XCTUnwrap(try client.range("\(prefix)/state/e1").kvs.first).value))
+        let kv = try XCTUnwrap(try client.range("\(prefix)/state/e1").kvs.first)
+        let record = try XCTUnwrap(NodeState.parse(kv.value))
         XCTAssertEqual(record.state, .dead)
         XCTAssertNotNil(record.lastSeen)
+        let transitions = ["ALIVE", "STALE", "LEFT", "DEAD"].reduce(0) { $0 + count("node e1 \($1)", in: a) + count("node e1 \($1)", in: b) }
+        XCTAssertEqual(Int(kv.version), transitions, "one write per reported transition (ALIVE by the first leader, "
+                       + "STALE and DEAD by the second), none per round")
+        XCTAssertEqual(try XCTUnwrap(try client.range("\(prefix)/state/e2").kvs.first).version, 1, "e2: its ALIVE only")
         XCTAssertNil(other.waitExit(timeout: 0))
     }
 
