@@ -34,6 +34,9 @@ struct Leadership {
     /// hands over to a standby instead of racing it to the key.
     private let holdoff: Double
     private var holdoffUntil: MonotonicInstant?
+    /// The predecessor's lease the hold-off is about: once another lease holds
+    /// the key, the race it prevents is over.
+    private var holdoffLease: Int64?
 
     init(holdoff: Double = 0) {
         self.holdoff = holdoff
@@ -76,7 +79,12 @@ struct Leadership {
     /// gone (asked only for the first read).
     mutating func leaderKey(value: [UInt8]?, lease keyLease: Int64, now: MonotonicInstant,
                             heldByDeadPredecessor: Bool = false) -> [Action] {
-        if !known, heldByDeadPredecessor, value != nil, keyLease != lease, holdoff > 0 { holdoffUntil = now + holdoff }
+        if !known, heldByDeadPredecessor, value != nil, keyLease != lease, holdoff > 0 {
+            holdoffUntil = now + holdoff
+            holdoffLease = keyLease
+        } else if value != nil, keyLease != holdoffLease {
+            holdoffUntil = nil
+        }
         known = true
         guard let value else {
             holder = nil

@@ -41,6 +41,13 @@ final class LeadershipTests: XCTestCase {
         XCTAssertEqual(l.leaderKey(value: nil, lease: 0, now: at(105)), [], "the old leader's lease ran out: the standbys go first")
         XCTAssertEqual(l.nextRetry, at(110))
         XCTAssertEqual(l.deadlineReached(now: at(110)), [.campaign(lease: 7)], "nobody took it: this one does")
+        var late = Leadership(holdoff: 10)
+        _ = late.leaderKey(value: other, lease: 3, now: at(100), heldByDeadPredecessor: true)
+        _ = late.leaseGranted(7, now: at(100))
+        _ = late.leaderKey(value: nil, lease: 0, now: at(104))
+        _ = late.leaderKey(value: other, lease: 4, now: at(104.1))
+        XCTAssertEqual(late.leaderKey(value: nil, lease: 0, now: at(105)), [.campaign(lease: 7)],
+                       "a standby took the lead: the hold-off is over, its clean stop is taken over at once")
         var fresh = Leadership(holdoff: 10)
         _ = fresh.leaderKey(value: nil, lease: 0, now: at(0))
         XCTAssertEqual(fresh.leaseGranted(7, now: at(0)), [.campaign(lease: 7)], "no leader at start: no hold-off")
