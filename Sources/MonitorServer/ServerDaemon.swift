@@ -40,14 +40,7 @@ public final class ServerDaemon: Daemon {
         /// A campaign's answer: nil when etcd could not be asked.
         case campaigned(lease: Int64, won: Bool?)
         /// The state writer's answer for these nodes.
-        case statesWritten(nodes: [String], outcome: StateWriteOutcome)
-    }
-
-    public enum StateWriteOutcome: Sendable, Equatable {
-        case written
-        /// The leader key is not under the lease the writes were fenced with.
-        case fenced
-        case failed(String)
+        case statesWritten(nodes: [String], outcome: StateWriter.Outcome)
     }
 
     /// What the maintenance worker is asked to do.
@@ -59,20 +52,10 @@ public final class ServerDaemon: Daemon {
         case stop
     }
 
-    /// What the state writer is asked to do: records to put, fenced by the
-    /// leader key being under `fence`.
-    enum StateWriteRequest: Sendable {
-        case write([(node: String, value: [UInt8])], fence: Int64)
-        case stop
-    }
-
     public static let mainLoop = "main loop"
     static let watchWorker = "heartbeat watch"
     static let maintenanceWorker = "etcd maintenance"
     static let electionWorker = "election lease"
-    static let stateWorker = "state writer"
-    /// Records per transaction: below etcd's default --max-txn-ops (128).
-    static let stateBatch = 100
     /// How long after a failed state write to try again.
     static let stateRetryDelay = 2.0
 
@@ -102,7 +85,7 @@ public final class ServerDaemon: Daemon {
     /// reported from here on.
     private var reporting = false
     private var election: LeaseSession?
-    private var stateWriter: Mailbox<StateWriteRequest>?
+    private var stateWriter: StateWriter?
     /// Nodes whose record is to be (re)written, and when to retry failed writes.
     private var unwritten = Set<String>()
     private var nextStateRetry: MonotonicInstant?
@@ -263,10 +246,10 @@ public final class ServerDaemon: Daemon {
             unwritten.insert(node)
             batch.append((node, record.encoded()))
         }
-        if !batch.isEmpty { stateWriter?.post(.write(batch, fence: lease)) }
+        if !batch.isEmpty { stateWriter?.write(batch, fence: lease) }
     }
 
-    private func handleWritten(_ nodes: [String], _ outcome: StateWriteOutcome, now: MonotonicInstant) {
+    private func handleWritten(_ nodes: [String], _ outcome: StateWriter.Outcome, now: MonotonicInstant) {
         switch outcome {
         case .written:
             unwritten.subtract(nodes)
@@ -528,51 +511,10 @@ public final class ServerDaemon: Daemon {
                                    report: { group.post(.election($0)) })
         group.start(Self.electionWorker, stop: { session.stop() }) { session.run() }
         election = session
-        stateWriter = startStateWriter(group, layout: layout)
+        stateWriter = StateWriter(group, client: EtcdClient(endpoints: settings.etcd.endpoints,
+                                                            requestTimeout: settings.etcd.requestTimeoutSec),
+                                  layout: layout, tick: tick) { .statesWritten(nodes: $0, outcome: $1) }
         workers = group
-    }
-
-    /// The worker that records node states: drains what is queued, keeps the
-    /// newest record per node, and puts them in fenced batches (all or nothing,
-    /// only while the leader key is under the lease the loop named), so a
-    /// server that lost the lead can never overwrite its successor's records.
-    private func startStateWriter(_ group: WorkerGroup<Message>, layout: KeyLayout) -> Mailbox<StateWriteRequest> {
-        let requests = Mailbox<StateWriteRequest>()
-        let client = EtcdClient(endpoints: settings.etcd.endpoints, requestTimeout: settings.etcd.requestTimeoutSec)
-        let tick = context.workerTick
-        group.start(Self.stateWorker, stop: { requests.post(.stop) }) {
-            while true {
-                group.beat(Self.stateWorker)
-                guard let first = requests.next(timeout: tick) else { continue }
-                var newest: [String: [UInt8]] = [:], fence: Int64 = 0
-                var queued = [first]
-                while let more = requests.next(timeout: 0) { queued.append(more) }
-                for request in queued {
-                    switch request {
-                    case .stop: return
-                    case let .write(records, lease):
-                        // Another lease: the loop led again under a new one; only its records count.
-                        if lease != fence { newest = [:]; fence = lease }
-                        for record in records { newest[record.node] = record.value }
-                    }
-                }
-                let nodes = newest.keys.sorted()
-                for start in stride(from: 0, to: nodes.count, by: Self.stateBatch) {
-                    let batch = Array(nodes[start..<min(nodes.count, start + Self.stateBatch)])
-                    let outcome: StateWriteOutcome
-                    do {
-                        let written = try client.putAll(batch.map { (layout.state($0), newest[$0] ?? []) },
-                                                        when: .leaseOf(layout.leader, fence))
-                        outcome = written ? .written : .fenced
-                    } catch {
-                        outcome = .failed((error as? EtcdError)?.shortReason ?? "\(error)")
-                    }
-                    group.beat(Self.stateWorker)
-                    group.post(.statesWritten(nodes: batch, outcome: outcome))
-                }
-            }
-        }
-        return requests
     }
 
     /// Stops the workers; when leading, resigns first (revokes the election
