@@ -17,12 +17,16 @@ public final class EtcdClient: @unchecked Sendable {
     private let easy = CurlEasy()
     /// Told of every answer, so the process's watches know their member is alive.
     public let liveness: MemberLiveness?
+    /// TLS files and the etcd user, shared by the process's clients and watches.
+    public let access: EtcdAccess?
 
-    public init(endpoints: [String], requestTimeout: Double = 2, liveness: MemberLiveness? = nil) {
+    public init(endpoints: [String], requestTimeout: Double = 2, liveness: MemberLiveness? = nil,
+                access: EtcdAccess? = nil) {
         precondition(!endpoints.isEmpty, "at least one etcd endpoint")
         self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.requestTimeout = requestTimeout
         self.liveness = liveness
+        self.access = access
     }
 
     /// The endpoint the next call tries first.
@@ -37,7 +41,7 @@ public final class EtcdClient: @unchecked Sendable {
     public func put(_ key: String, value: [UInt8], lease: Int64 = 0) throws -> Int64 {
         let body = KeyRequest(key: JSONValue.base64(key), value: JSONValue.base64(value),
                               lease: lease != 0 ? String(lease) : nil)
-        return try call("/v3/kv/put", body, leaseID: lease).header?.revision ?? 0
+        return try call("/v3/kv/put", body, leaseID: lease, key: key).header?.revision ?? 0
     }
 
     @discardableResult
@@ -51,7 +55,7 @@ public final class EtcdClient: @unchecked Sendable {
         let body = KeyRequest(key: JSONValue.base64(key),
                               rangeEnd: prefix ? JSONValue.base64(JSONValue.prefixEnd(key)) : nil,
                               revision: revision > 0 ? String(revision) : nil, limit: limit > 0 ? String(limit) : nil)
-        let reply = try call("/v3/kv/range", body)
+        let reply = try call("/v3/kv/range", body, key: key)
         return RangeResult(kvs: reply.kvs, revision: reply.header?.revision ?? 0)
     }
 
@@ -59,7 +63,7 @@ public final class EtcdClient: @unchecked Sendable {
     @discardableResult
     public func delete(_ key: String, prefix: Bool = false) throws -> Int64 {
         let body = KeyRequest(key: JSONValue.base64(key), rangeEnd: prefix ? JSONValue.base64(JSONValue.prefixEnd(key)) : nil)
-        return try call("/v3/kv/deleterange", body).deleted ?? 0
+        return try call("/v3/kv/deleterange", body, key: key).deleted ?? 0
     }
 
     /// Compare-and-swap: puts `value` only if `key`'s mod revision is still
@@ -73,7 +77,7 @@ public final class EtcdClient: @unchecked Sendable {
     public func putIf(_ key: String, value: [UInt8], lease: Int64 = 0, when condition: TxnCondition) throws -> Bool {
         let put = KeyRequest(key: JSONValue.base64(key), value: JSONValue.base64(value), lease: lease != 0 ? String(lease) : nil)
         let txn = TxnRequest(compare: [.init(condition)], success: [.init(requestPut: put)])
-        return try call("/v3/kv/txn", txn, leaseID: lease != 0 ? lease : nil).succeeded ?? false
+        return try call("/v3/kv/txn", txn, leaseID: lease != 0 ? lease : nil, key: key).succeeded ?? false
     }
 
     /// Compacts the history up to `revision` (operators and tests; the daemons never do).
@@ -136,7 +140,7 @@ public final class EtcdClient: @unchecked Sendable {
     /// kill, and how the bench measures the history a fleet adds.
     public func memberStatus(endpoint: String) throws -> (member: UInt64, leader: UInt64, dbSize: Int64) {
         let reply = try current.withLock { _ in
-            try once(endpoint + "/v3/maintenance/status", JSONValue.encode(EmptyRequest()), endpoint: endpoint, leaseID: nil)
+            try authorized(endpoint + "/v3/maintenance/status", JSONValue.encode(EmptyRequest()), endpoint: endpoint, leaseID: nil)
         }
         // Unsigned and often above Int64.max: read as UInt64 (GatewayReply does).
         return (reply.header?.memberID ?? 0, reply.leader ?? 0, reply.dbSize ?? 0)
@@ -151,38 +155,101 @@ public final class EtcdClient: @unchecked Sendable {
     // MARK: Transport
 
     /// POSTs to each endpoint in turn from the preferred one until one answers.
-    /// Only "unavailable" moves on; a rejection is final.
-    func call(_ path: String, _ body: some Encodable, leaseID: Int64? = nil) throws -> GatewayReply {
+    /// Only "unavailable" moves on; a rejection is final. `key` names the key
+    /// in a permission error.
+    func call(_ path: String, _ body: some Encodable, leaseID: Int64? = nil, key: String? = nil) throws -> GatewayReply {
         let payload = JSONValue.encode(body)
-        return try current.withLock { current in
-            var lastError = EtcdError.unavailable(endpoint: endpoints[current], reason: "not tried")
-            for attempt in 0..<endpoints.count {
-                let index = (current + attempt) % endpoints.count
-                let endpoint = endpoints[index]
-                do {
-                    let reply = try once(endpoint + path, payload, endpoint: endpoint, leaseID: leaseID)
-                    current = index
-                    return reply
-                } catch let error as EtcdError where error.isRetryable {
-                    lastError = error
+        do {
+            return try current.withLock { current in
+                var lastError = EtcdError.unavailable(endpoint: endpoints[current], reason: "not tried")
+                for attempt in 0..<endpoints.count {
+                    let index = (current + attempt) % endpoints.count
+                    let endpoint = endpoints[index]
+                    do {
+                        let reply = try authorized(endpoint + path, payload, endpoint: endpoint, leaseID: leaseID)
+                        current = index
+                        return reply
+                    } catch let error as EtcdError where error.isRetryable {
+                        lastError = error
+                    }
                 }
+                // Next call starts with the endpoint after the one that failed first.
+                current = (current + 1) % endpoints.count
+                throw lastError
             }
-            // Next call starts with the endpoint after the one that failed first.
-            current = (current + 1) % endpoints.count
-            throw lastError
+        } catch let EtcdError.rejected(code, message) where code == EtcdError.GRPCCode.permissionDenied {
+            let who = access?.username.map { "user \($0)" } ?? "this client (no [Etcd] Username)"
+            throw EtcdError.rejected(code: code, message: "permission denied: \(who) may not do \(path)"
+                                     + (key.map { " on \($0)" } ?? "") + " (\(message))")
         }
     }
 
-    private func once(_ url: String, _ payload: [UInt8], endpoint: String, leaseID: Int64?) throws -> GatewayReply {
+    /// One request to `endpoint` with the token in force: authenticates first
+    /// when there is none, and once more when etcd says it is no longer valid
+    /// (a simple token expired, etcd restarted), so callers never see that.
+    func authorized(_ url: String, _ payload: [UInt8], endpoint: String, leaseID: Int64?) throws -> GatewayReply {
+        guard let access, access.authenticates else {
+            return try once(url, payload, endpoint: endpoint, leaseID: leaseID, token: nil)
+        }
+        let token = try access.currentToken ?? authenticate(endpoint)
+        do {
+            return try once(url, payload, endpoint: endpoint, leaseID: leaseID, token: token)
+        } catch let error as EtcdError where error.isInvalidToken {
+            access.invalidate(token)
+            return try once(url, payload, endpoint: endpoint, leaseID: leaseID, token: try authenticate(endpoint))
+        }
+    }
+
+    /// A new token from `endpoint` for the configured user, stored for every
+    /// client of the process. A refusal names the user, never the password.
+    @discardableResult
+    func authenticate(_ endpoint: String) throws -> String {
+        guard let access, let request = access.authenticateRequest else { return "" }
+        do {
+            let reply = try once(endpoint + "/v3/auth/authenticate", JSONValue.encode(request), endpoint: endpoint,
+                                 leaseID: nil, token: nil)
+            guard let token = reply.token, !token.isEmpty else {
+                throw EtcdError.malformedResponse("auth/authenticate without a token from \(endpoint)")
+            }
+            access.store(token)
+            return token
+        } catch let EtcdError.rejected(code, message) {
+            let why = message.contains("authentication failed") ? "wrong user name or password"
+                : message.contains("authentication is not enabled") ? "authentication is not enabled in etcd; remove [Etcd] Username"
+                : message
+            throw EtcdError.rejected(code: code, message: "etcd refused user \(request.name) at \(endpoint): \(why)")
+        }
+    }
+
+    /// The token to send on a watch stream (authenticating first when needed).
+    func watchToken(_ endpoint: String) throws -> String? {
+        guard let access, access.authenticates else { return nil }
+        return try current.withLock { _ in try access.currentToken ?? authenticate(endpoint) }
+    }
+
+    /// A reply that is not JSON: etcd's gateway answers some refusals in plain
+    /// text. The one that needs explaining gets its cause; others are quoted.
+    static func plainTextError(_ bytes: [UInt8], status: Int, endpoint: String) -> EtcdError {
+        let text = String(decoding: bytes.prefix(200), as: UTF8.self)
+            .unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.map(String.init).joined()
+        if text.contains("CommonName of client") {
+            return .rejected(code: status, message: "etcd at \(endpoint) refuses a client certificate with a Common Name "
+                             + "while authentication is on (its JSON gateway would ignore it): issue the client "
+                             + "certificate without a CN, e.g. subject /O=monitor")
+        }
+        return .malformedResponse("HTTP \(status) from \(endpoint) with a body that is not a JSON object: \(text)")
+    }
+
+    private func once(_ url: String, _ payload: [UInt8], endpoint: String, leaseID: Int64?, token: String?) throws -> GatewayReply {
         easy.preparePost(url: url, body: payload, timeout: requestTimeout,
-                         connectTimeout: min(requestTimeout, 1))
+                         connectTimeout: min(requestTimeout, 1), access: access, token: token)
         let (code, status, bytes) = easy.perform()
         guard code == CURLE_OK else {
-            throw EtcdError.unavailable(endpoint: endpoint, reason: CurlEasy.reason(code))
+            throw EtcdError.unavailable(endpoint: endpoint, reason: easy.failureReason(code))
         }
         liveness?.heard(from: endpoint)
         guard let reply = try? GatewayReply(bytes) else {
-            throw EtcdError.malformedResponse("HTTP \(status) from \(endpoint) with a body that is not a JSON object")
+            throw Self.plainTextError(bytes, status: status, endpoint: endpoint)
         }
         if status != 200 || reply.error.looksLikeError {
             throw EtcdError.fromGatewayBody(reply.error, status: status, endpoint: endpoint, leaseID: leaseID)

@@ -21,6 +21,14 @@ public enum EtcdError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The call was stopped from another thread.
     case cancelled
 
+    /// etcd does not accept the auth token (expired simple token, etcd
+    /// restarted, none sent): authenticate again and retry.
+    public var isInvalidToken: Bool {
+        guard case let .rejected(code, message) = self else { return false }
+        return code == GRPCCode.unauthenticated || message.contains("invalid auth token")
+            || message.contains("user name is empty")
+    }
+
     public var isNoSpace: Bool {
         if case .noSpace = self { return true }
         return false

@@ -266,6 +266,8 @@ struct GatewayReply {
     var dbSize: Int64?
     /// maintenance/alarm: the active alarms' types ("NOSPACE", "CORRUPT").
     var alarms: [String] = []
+    /// auth/authenticate's token.
+    var token: String?
     var error = GatewayErrorBody()
 
     init(_ bytes: [UInt8]) throws {
@@ -288,6 +290,7 @@ struct GatewayReply {
                         return result
                     }
                 case "leader": reply.leader = try reader.uint64()
+                case "token": reply.token = try reader.string()
                 case "dbSizeInUse": reply.dbSize = try reader.int64()
                 case "alarms":
                     reply.alarms = try reader.objects { reader in

@@ -34,6 +34,9 @@ public final class ResumableWatch: @unchecked Sendable {
     private let tick: Double
     private var nextRevision: Int64 = 0
     private var endpointIndex = 0
+    /// The token the last stream was opened with, and whether it was just renewed.
+    private var lastToken: String?
+    private var tokenRenewed = false
     private let currentStream = Locked<WatchStream?>(nil)
     private let probe: WatchProbe?
 
@@ -79,6 +82,10 @@ public final class ResumableWatch: @unchecked Sendable {
                 if waitBeating(delay, onIdle: onIdle) { break }
             } catch EtcdError.cancelled {
                 break
+            } catch let error as EtcdError where error.isInvalidToken && !tokenRenewed {
+                // The token expired (or etcd restarted): a new one, at once, once.
+                client.access?.invalidate(lastToken)
+                tokenRenewed = true
             } catch let EtcdError.compacted(revision) {
                 // Our resume point is gone: re-read the whole state, then watch on.
                 _ = revision
@@ -111,10 +118,12 @@ public final class ResumableWatch: @unchecked Sendable {
         if stopSignal.isStopped { throw EtcdError.cancelled }
         let endpoint = currentEndpoint
         var resetBackoff = false
+        lastToken = try client.watchToken(endpoint)
         try stream.run(endpoint: endpoint, key: key, prefix: prefix, startRevision: nextRevision, tick: tick,
-                       probe: probe, onMessage: { message in
+                       probe: probe, access: client.access, token: lastToken, onMessage: { message in
             if message.created {
                 if !resetBackoff { backoff.reset(); resetBackoff = true }
+                tokenRenewed = false
                 handler(.connected(endpoint: endpoint))
             }
             if !message.events.isEmpty {

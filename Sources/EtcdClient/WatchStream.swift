@@ -73,8 +73,10 @@ public final class WatchStream: @unchecked Sendable {
     /// `onHeard` runs each time a probe was answered. Returns when the stream
     /// ends; throws on errors (`compacted` when `startRevision` is gone) and
     /// `EtcdError.cancelled` after `cancel()`.
+    /// `access` and `token`: the TLS files and the etcd auth token to present.
     public func run(endpoint: String, key: String, prefix: Bool, startRevision: Int64,
                     connectTimeout: Double = 1, tick: Double = 1, probe: WatchProbe? = nil,
+                    access: EtcdAccess? = nil, token: String? = nil,
                     onMessage: (WatchMessage) throws -> Void, onIdle: () -> Void = {},
                     onHeard: () -> Void = {}) throws {
         let create = WatchCreateRequest(key: JSONValue.base64(key),
@@ -84,7 +86,7 @@ public final class WatchStream: @unchecked Sendable {
         // leaving us waiting on it silently.
         easy.preparePost(url: endpoint + "/v3/watch", body: JSONValue.encode(WatchRequest(createRequest: create)),
                          timeout: 0, connectTimeout: connectTimeout,
-                         extraHeaders: ["Grpc-Metadata-Hasleader: true"])
+                         extraHeaders: ["Grpc-Metadata-Hasleader: true"], access: access, token: token)
         // The write callback only collects bytes; complete lines are parsed and
         // handed out from this loop, where errors can simply be thrown.
         let received = ByteBuffer()
@@ -111,7 +113,8 @@ public final class WatchStream: @unchecked Sendable {
         defer { easy.onData = { _ in true } }
         curl_multi_add_handle(multi, easy.handle)
         defer { curl_multi_remove_handle(multi, easy.handle) }
-        var prober = probe.map { MemberProber(probe: $0, endpoint: endpoint, key: key, since: received.lastByteAt) }
+        var prober = probe.map { MemberProber(probe: $0, endpoint: endpoint, key: key, since: received.lastByteAt,
+                                              access: access, token: token) }
         defer { prober?.abandon(multi) }
 
         var streamResult: CURLcode?
@@ -138,7 +141,7 @@ public final class WatchStream: @unchecked Sendable {
         }
         if isCancelled { throw EtcdError.cancelled }
         if let code = streamResult, code != CURLE_OK {
-            throw EtcdError.unavailable(endpoint: endpoint, reason: CurlEasy.reason(code))
+            throw EtcdError.unavailable(endpoint: endpoint, reason: easy.failureReason(code))
         }
         let status = easy.responseCode
         if status != 200 {
@@ -159,14 +162,18 @@ private struct MemberProber {
     let endpoint: String
     let body: [UInt8]
     let easy = CurlEasy()
+    let access: EtcdAccess?
+    let token: String?
     /// When the member last answered, as far as this stream knows.
     var lastHeard: Double
     var startedAt: Double?
 
-    init(probe: WatchProbe, endpoint: String, key: String, since: Double) {
+    init(probe: WatchProbe, endpoint: String, key: String, since: Double, access: EtcdAccess?, token: String?) {
         self.probe = probe
         self.endpoint = endpoint
         self.lastHeard = since
+        self.access = access
+        self.token = token
         body = JSONValue.encode(KeyRequest(key: JSONValue.base64(key), limit: "1", serializable: true, countOnly: true))
     }
 
@@ -181,7 +188,7 @@ private struct MemberProber {
         let due = lastHeard + probe.silence
         guard now >= due else { return due - now }
         easy.preparePost(url: endpoint + "/v3/kv/range", body: body, timeout: probe.timeout,
-                         connectTimeout: probe.timeout)
+                         connectTimeout: probe.timeout, access: access, token: token)
         curl_multi_add_handle(multi, easy.handle)
         startedAt = now
         return probe.timeout + 0.01
@@ -194,7 +201,7 @@ private struct MemberProber {
         startedAt = nil
         let status = easy.responseCode
         guard code == CURLE_OK, status == 200 else {
-            let why = code != CURLE_OK ? CurlEasy.reason(code) : "HTTP \(status)"
+            let why = code != CURLE_OK ? easy.failureReason(code) : "HTTP \(status)"
             throw EtcdError.unavailable(endpoint: endpoint, reason:
                 "member silent: a read got no answer within \(probe.timeout) s (\(why))")
         }

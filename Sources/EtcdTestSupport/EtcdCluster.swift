@@ -28,19 +28,36 @@ public final class EtcdCluster: Sendable {
 
     public static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: binary) }
 
+    /// TLS on the client port: etcd's certificate and key, the CA whose client
+    /// certificates it accepts (`--client-cert-auth`), and what our own client
+    /// presents to it while the tests wait for the cluster.
+    public struct TLS: Sendable {
+        public var certFile: String
+        public var keyFile: String
+        public var trustedCAFile: String
+        public var clientAccess: EtcdAccess
+
+        public init(certFile: String, keyFile: String, trustedCAFile: String, clientAccess: EtcdAccess) {
+            (self.certFile, self.keyFile, self.trustedCAFile, self.clientAccess) = (certFile, keyFile, trustedCAFile, clientAccess)
+        }
+    }
+
     /// Starts `size` members and waits until the cluster answers.
-    public init(size: Int = 1, extraArguments: [String] = []) throws {
+    public init(size: Int = 1, extraArguments: [String] = [], tls: TLS? = nil) throws {
         baseDir = NSTemporaryDirectory() + "monitor-etcd-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: baseDir, withIntermediateDirectories: true)
         var members: [Member] = []
         for i in 0..<size {
             let client = try Self.freePort(), peer = try Self.freePort()
-            members.append(Member(name: "m\(i)", clientURL: "http://127.0.0.1:\(client)",
+            members.append(Member(name: "m\(i)", clientURL: "\(tls == nil ? "http" : "https")://127.0.0.1:\(client)",
                                   peerURL: "http://127.0.0.1:\(peer)", dataDir: baseDir + "/m\(i)"))
         }
         self.members = members
         processes = Locked(Array(repeating: nil, count: size))
-        self.extraArguments = extraArguments
+        self.extraArguments = extraArguments + (tls.map {
+            ["--cert-file", $0.certFile, "--key-file", $0.keyFile, "--trusted-ca-file", $0.trustedCAFile, "--client-cert-auth"]
+        } ?? [])
+        clientAccess = tls?.clientAccess
         do {
             for i in members.indices { try start(member: i) }
             try waitUntilReady(timeout: 20)
@@ -51,6 +68,7 @@ public final class EtcdCluster: Sendable {
     }
 
     private let extraArguments: [String]
+    private let clientAccess: EtcdAccess?
 
     deinit { stop() }
 
@@ -99,7 +117,7 @@ public final class EtcdCluster: Sendable {
 
     /// Waits until a write succeeds through any member (a leader exists).
     public func waitUntilReady(timeout: Double) throws {
-        let client = EtcdClient(endpoints: endpoints, requestTimeout: 1)
+        let client = EtcdClient(endpoints: endpoints, requestTimeout: 1, access: clientAccess)
         let deadline = Date().addingTimeInterval(timeout)
         var lastError: Error?
         while Date() < deadline {

@@ -20,6 +20,8 @@ final class AgentRegistration {
     private let workers: WorkerGroup<AgentMessage>
     /// A lease of the previous registration to revoke once this one is alive.
     var replacedLease: Lease?
+    /// TLS files and the etcd user, shared by this registration's clients.
+    private let access: EtcdAccess?
 
     init(settings: Settings, node: String, layout: KeyLayout, generation: Int, context: DaemonContext<AgentMessage>) {
         self.settings = settings
@@ -29,7 +31,13 @@ final class AgentRegistration {
         // alive, so they probe it only in longer silences.
         let liveness = MemberLiveness()
         let probe = WatchProbe(liveness: liveness)
-        func newClient() -> EtcdClient { EtcdClient(endpoints: endpoints, requestTimeout: timeout, liveness: liveness) }
+        let c = settings.etcd.credentials
+        let access = EtcdAccess.of(caFile: c.caFile, certFile: c.certFile, keyFile: c.keyFile, username: c.username,
+                                   password: c.password?.value)
+        self.access = access
+        func newClient() -> EtcdClient {
+            EtcdClient(endpoints: endpoints, requestTimeout: timeout, liveness: liveness, access: access)
+        }
         client = newClient()
         let workers = context.makeWorkers()
         self.workers = workers
@@ -66,6 +74,6 @@ final class AgentRegistration {
 
     /// A client with short timeouts, so a clean stop stays under a second when etcd is gone.
     func quickClient() -> EtcdClient {
-        EtcdClient(endpoints: settings.etcd.endpoints, requestTimeout: 0.25)
+        EtcdClient(endpoints: settings.etcd.endpoints, requestTimeout: 0.25, access: access)
     }
 }

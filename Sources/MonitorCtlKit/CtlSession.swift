@@ -75,7 +75,10 @@ final class CtlSession {
     init(settings: Settings, output: CtlOutput, environment: [String: String], now: @escaping () -> Double,
          stopSignal: StopSignal, installSignalHandlers: Bool, beforeWrite: ((Int) -> Void)?) {
         self.settings = settings
-        self.client = EtcdClient(endpoints: settings.etcd.endpoints, requestTimeout: settings.etcd.requestTimeoutSec)
+        let c = settings.etcd.credentials
+        self.client = EtcdClient(endpoints: settings.etcd.endpoints, requestTimeout: settings.etcd.requestTimeoutSec,
+                                 access: EtcdAccess.of(caFile: c.caFile, certFile: c.certFile, keyFile: c.keyFile,
+                                                       username: c.username, password: c.password?.value))
         self.layout = KeyLayout(prefix: settings.etcd.keyPrefix)
         self.output = output
         self.environment = environment

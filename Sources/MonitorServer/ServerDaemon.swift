@@ -92,6 +92,8 @@ public final class ServerDaemon: Daemon {
     /// State writes are failing (said once, until one goes through).
     private var stateWritesFailing = false
     private let hostname: String
+    /// TLS files and the etcd user of the settings in force.
+    private var access: EtcdAccess?
 
     public init(settings: Settings, logger: Logger, context: DaemonContext<Message>,
                 hostname: String = CommandSupport.hostname()) {
@@ -101,6 +103,12 @@ public final class ServerDaemon: Daemon {
         self.hostname = hostname
         fleet = Self.makeFleet(settings)
         leadership = Leadership(holdoff: Double(settings.server.electionTTLSec))
+        access = Self.access(settings.etcd.credentials)
+    }
+
+    static func access(_ c: EtcdCredentials) -> EtcdAccess? {
+        EtcdAccess.of(caFile: c.caFile, certFile: c.certFile, keyFile: c.keyFile, username: c.username,
+                      password: c.password?.value)
     }
 
     static func makeFleet(_ settings: Settings) -> FleetState {
@@ -459,9 +467,16 @@ public final class ServerDaemon: Daemon {
 
     private var layout: KeyLayout { KeyLayout(prefix: settings.etcd.keyPrefix) }
 
+    /// A client of its own (calls of one client wait for each other), with the
+    /// process's TLS files and etcd user; one token serves all of them.
+    private func newClient(timeout: Double? = nil) -> EtcdClient {
+        EtcdClient(endpoints: settings.etcd.endpoints, requestTimeout: timeout ?? settings.etcd.requestTimeoutSec,
+                   access: access)
+    }
+
     private func startWatch() {
         let layout = self.layout
-        let client = EtcdClient(endpoints: settings.etcd.endpoints, requestTimeout: settings.etcd.requestTimeoutSec)
+        let client = newClient()
         // One watch over the whole prefix: heartbeats and registry in one ordered stream.
         let watch = ResumableWatch(client: client, key: layout.prefix + "/", prefix: true, tick: context.workerTick,
                                    probe: WatchProbe())
@@ -504,16 +519,15 @@ public final class ServerDaemon: Daemon {
         }
         maintenance = requests
         // The election lease, kept alive every TTL/3 on its own thread.
-        let session = LeaseSession(client: EtcdClient(endpoints: settings.etcd.endpoints,
-                                                      requestTimeout: settings.etcd.requestTimeoutSec),
+        let session = LeaseSession(client: newClient(),
                                    ttl: Int64(settings.server.electionTTLSec), tick: tick,
                                    beat: { group.beat(Self.electionWorker) },
                                    report: { group.post(.election($0)) })
         group.start(Self.electionWorker, stop: { session.stop() }) { session.run() }
         election = session
-        stateWriter = StateWriter(group, client: EtcdClient(endpoints: settings.etcd.endpoints,
-                                                            requestTimeout: settings.etcd.requestTimeoutSec),
-                                  layout: layout, tick: tick) { .statesWritten(nodes: $0, outcome: $1) }
+        stateWriter = StateWriter(group, client: newClient(), layout: layout, tick: tick) {
+            .statesWritten(nodes: $0, outcome: $1)
+        }
         workers = group
     }
 
@@ -526,7 +540,7 @@ public final class ServerDaemon: Daemon {
             logger.info("\(late.joined(separator: ", ")) did not end within 0.5 s; leaving it behind, ignoring")
         }
         if let lease {
-            let quick = EtcdClient(endpoints: settings.etcd.endpoints, requestTimeout: 0.5)
+            let quick = newClient(timeout: 0.5)
             do {
                 try quick.revoke(lease.id)
                 if leadership.isLeading {
@@ -557,6 +571,7 @@ public final class ServerDaemon: Daemon {
         let etcdChanged = new.etcd != settings.etcd
         settings = new
         if etcdChanged {
+            access = Self.access(new.etcd.credentials)
             logger.notice("settings reloaded; reconnecting to etcd \(new.etcd.endpoints.joined(separator: ","))", metadata: ["event": "RELOADED"])
             stopWatch()
             fleet = Self.makeFleet(new)

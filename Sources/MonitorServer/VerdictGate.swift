@@ -46,6 +46,9 @@ struct VerdictGate {
     private var alarmCheckPending = false
     private var nextAlarmCheck: MonotonicInstant?
     private var heldDead: [String: FleetState.Transition] = [:]
+    /// Nodes whose lease lookup is in flight: one at a time per node, and only
+    /// its answer counts (a takeover can report a DEAD the watch also gave).
+    private var checking = Set<String>()
     /// Nodes whose key was deleted while their lease lived: when to ask again
     /// (their agent restores the key at once; one that does not dies with its lease).
     private var leaseRechecks: [String: (lease: Int64, at: MonotonicInstant)] = [:]
@@ -64,7 +67,7 @@ struct VerdictGate {
             case .dead:
                 guard let lease = lease(t.node), lease != 0 else { out.log.append(t); continue }
                 heldDead[t.node] = t
-                out.requests.append(.checkLease(node: t.node, lease: lease))
+                if checking.insert(t.node).inserted { out.requests.append(.checkLease(node: t.node, lease: lease)) }
             case .alive where heldDead.removeValue(forKey: t.node) != nil:
                 // Its key is back under its lease: the delete was another writer's.
                 out.notices.append(.tampered(node: t.node))
@@ -148,6 +151,7 @@ struct VerdictGate {
     mutating func leaseChecked(node: String, lease: Int64, ttl: Int64?, known: Bool, now: MonotonicInstant,
                                stillDead: Bool) -> Output {
         var out = Output()
+        guard checking.remove(node) != nil else { return out } // not asked, or already answered
         let held = heldDead.removeValue(forKey: node)
         guard stillDead else { return out } // back meanwhile
         if known, let ttl {
@@ -164,7 +168,7 @@ struct VerdictGate {
         var out = Output()
         for (node, recheck) in leaseRechecks.sorted(by: { $0.key < $1.key }) where now >= recheck.at {
             leaseRechecks[node] = nil
-            out.requests.append(.checkLease(node: node, lease: recheck.lease))
+            if checking.insert(node).inserted { out.requests.append(.checkLease(node: node, lease: recheck.lease)) }
         }
         if let due = nextAlarmCheck, now >= due {
             nextAlarmCheck = now + Self.alarmRecheck

@@ -61,6 +61,11 @@ public struct EtcdSettings: Equatable, Sendable {
     public var keyPrefix: String
     /// Upper bound for one etcd request (not for watch streams), 0.1 to 60 seconds.
     public var requestTimeoutSec: Double
+    /// TLS and authentication files as written ("" when unset); `credentials`
+    /// holds them resolved and read.
+    public var caFile = "", certFile = "", keyFile = "", username = "", passwordFile = ""
+    /// Filled by `Settings.load` (`EtcdCredentials.resolve`); empty from `parse` alone.
+    public var credentials = EtcdCredentials()
 
     public init(endpoints: [String], keyPrefix: String, requestTimeoutSec: Double) {
         self.endpoints = endpoints

@@ -29,6 +29,7 @@ extension Settings {
                 settings = try parse(text, file: dropIn, base: settings)
             }
         }
+        settings.etcd.credentials = try EtcdCredentials.resolve(settings.etcd, settingsFile: path)
         return settings
     }
 

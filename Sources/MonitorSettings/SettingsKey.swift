@@ -69,6 +69,13 @@ struct SettingsKey: Sendable {
                     .number(0.1...60, "a number of seconds")) {
             $0.etcd.requestTimeoutSec = $1
         },
+        // TLS and authentication; files are read (and secrets' modes checked) by
+        // `EtcdCredentials.resolve` once the whole settings are known.
+        SettingsKey(.etcd, "CAFile", default: "", .filePath) { $0.etcd.caFile = $1 },
+        SettingsKey(.etcd, "CertFile", default: "", .filePath) { $0.etcd.certFile = $1 },
+        SettingsKey(.etcd, "KeyFile", default: "", .filePath) { $0.etcd.keyFile = $1 },
+        SettingsKey(.etcd, "Username", default: "", .etcdUser) { $0.etcd.username = $1 },
+        SettingsKey(.etcd, "PasswordFile", default: "", .filePath) { $0.etcd.passwordFile = $1 },
 
         SettingsKey(.agent, "NodeName", default: "", .nodeName) {
             $0.agent.nodeName = $1

@@ -45,6 +45,28 @@ extension SettingsValue where Value == String {
             })
     }
 
+    /// A file path (absolute, or relative to the credentials directory, see
+    /// `EtcdCredentials`); empty (the default) means unset.
+    static var filePath: SettingsValue<String> {
+        SettingsValue(
+            expected: "a file path of at most 4096 bytes without control characters",
+            parse: { text in
+                text.isEmpty || (text.utf8.count <= 4096
+                    && !text.unicodeScalars.contains { $0.properties.generalCategory == .control }) ? text : nil
+            })
+    }
+
+    /// An etcd user name: printable, no whitespace; empty (the default) means none.
+    static var etcdUser: SettingsValue<String> {
+        SettingsValue(
+            expected: "an etcd user name of at most 128 characters without whitespace or control characters",
+            parse: { text in
+                text.isEmpty || (text.count <= 128 && !text.unicodeScalars.contains {
+                    $0.properties.isWhitespace || $0.properties.generalCategory == .control
+                }) ? text : nil
+            })
+    }
+
     /// An absolute etcd key prefix such as "/monitor"; trailing slashes are dropped so
     /// that "/monitor/" and "/monitor" name the same keys.
     static var keyPrefix: SettingsValue<String> {

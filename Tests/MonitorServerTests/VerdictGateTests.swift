@@ -70,6 +70,17 @@ final class VerdictGateTests: XCTestCase {
         XCTAssertEqual(gate.transitions([t("d", .alive)], now: at(5), lease: { _ in 7 }).log, [t("d", .alive)])
     }
 
+    /// A takeover reports a DEAD the watch already gave while its lease lookup
+    /// was in flight: one lookup, one line.
+    func testTheSameDeadTwiceIsCheckedAndReportedOnce() {
+        var gate = VerdictGate()
+        XCTAssertEqual(gate.transitions([t("o2", .dead)], now: at(0), lease: { _ in 7 }).requests, [.checkLease(node: "o2", lease: 7)])
+        XCTAssertEqual(gate.transitions([t("o2", .dead)], now: at(1), lease: { _ in 7 }).requests, [], "already being checked")
+        XCTAssertEqual(gate.leaseChecked(node: "o2", lease: 7, ttl: nil, known: true, now: at(2), stillDead: true).log, [t("o2", .dead)])
+        XCTAssertEqual(gate.leaseChecked(node: "o2", lease: 7, ttl: nil, known: true, now: at(2), stillDead: true), .init(),
+                       "a second answer says nothing")
+    }
+
     func testDeadWaitsForTheLeaseAndAStrayDeleteIsNoDeath() {
         var gate = VerdictGate()
         XCTAssertEqual(gate.transitions([t("x", .dead)], now: at(0), lease: { _ in nil }).log, [t("x", .dead)], "no lease known: it stands")

@@ -32,6 +32,7 @@ final class SettingsKeyTests: XCTestCase {
         XCTAssertEqual(Set(names).count, names.count)
         XCTAssertEqual(names, [
             "Etcd.Endpoints", "Etcd.KeyPrefix", "Etcd.RequestTimeoutSec",
+            "Etcd.CAFile", "Etcd.CertFile", "Etcd.KeyFile", "Etcd.Username", "Etcd.PasswordFile",
             "Agent.NodeName", "Agent.LeaseTTLSec",
             "Server.CPUWarnPercent", "Server.MemoryWarnPercent", "Server.SummaryIntervalSec",
             "Server.StaleAfterRounds", "Server.HistoryRetentionSec", "Server.ElectionTTLSec",

@@ -101,7 +101,8 @@ final class SettingsParserTests: XCTestCase {
         assertError("# c\n\n\n\n\n[Agent]\nLeaseTTL=5\n", line: 7,
                     "unknown key \"LeaseTTL\" in [Agent]; expected one of: NodeName, LeaseTTLSec")
         assertError("[Etcd]\nendpoints=http://a\n", line: 2,
-                    "unknown key \"endpoints\" in [Etcd]; expected one of: Endpoints, KeyPrefix, RequestTimeoutSec")
+                    "unknown key \"endpoints\" in [Etcd]; expected one of: Endpoints, KeyPrefix, RequestTimeoutSec, "
+                        + "CAFile, CertFile, KeyFile, Username, PasswordFile")
         assertError("[Server]\nLevel=info\n", line: 2,
                     "unknown key \"Level\" in [Server]; expected one of: CPUWarnPercent, MemoryWarnPercent, "
                         + "SummaryIntervalSec, StaleAfterRounds, HistoryRetentionSec, ElectionTTLSec")
