@@ -89,7 +89,7 @@ public final class MonitorctlRunner {
             parsed = try Monitorctl.parseAsRoot(arguments)
         } catch {
             if let unknown = Suggestion.unknownCommand(in: arguments) {
-                output.writeError("Error: \(unknown)\n" + Monitorctl.usageString() + "\n")
+                output.writeError("Error: \(unknown)\nUsage: \(Monitorctl.usageString())\n  See 'monitorctl --help' for more information.\n")
                 return CtlExitCode.usage
             }
             return report(parseError: error)

@@ -71,7 +71,7 @@ enum StatusReport {
                 + "(a node's clock skew shifts them)."
         }
         let who = leader.server.isEmpty ? "an unnamed server" : "\(SafeText.escaped(leader.server, limit: 80)) (pid \(leader.pid))"
-        return "States recorded by monitor-serverd on \(who), leading for \(HumanFormat.ago(leader.since, now: now))."
+        return "States recorded by monitor-serverd on \(who), leading since \(HumanFormat.ago(leader.since, now: now))."
     }
 
     /// How to remove an entry with a name no one can type: the exact key, escaped
