@@ -88,7 +88,8 @@ public final class MonitorctlRunner {
         do {
             parsed = try Monitorctl.parseAsRoot(arguments)
         } catch {
-            if let unknown = Suggestion.unknownCommand(in: arguments) {
+            // Only a real parse error: --help, --version and --generate-completion-script end by throwing too.
+            if Monitorctl.exitCode(for: error) != .success, let unknown = Suggestion.unknownCommand(in: arguments) {
                 output.writeError("Error: \(unknown)\nUsage: \(Monitorctl.usageString())\n  See 'monitorctl --help' for more information.\n")
                 return CtlExitCode.usage
             }

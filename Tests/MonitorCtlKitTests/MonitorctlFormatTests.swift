@@ -62,5 +62,9 @@ final class MonitorctlFormatTests: XCTestCase {
         XCTAssertEqual(Suggestion.unknownCommand(in: ["config", "lsit"])?.hasPrefix("unknown command 'lsit' for 'monitorctl config'; did you mean 'list'?"), true)
         XCTAssertNil(Suggestion.unknownCommand(in: ["status", "--bogus"]), "a known command: the parser's error stands")
         XCTAssertNil(Suggestion.unknownCommand(in: ["--endpoints", "status"]), "the option's value is not a command word")
+        // Built-in options end parsing by throwing too: they are not unknown commands.
+        let output = CapturedOutput()
+        XCTAssertEqual(MonitorctlRunner(output: output).run(["--generate-completion-script", "bash"]), 0, output.stderr)
+        XCTAssertTrue(output.stdout.contains("_monitorctl"), "the bash completion script")
     }
 }
