@@ -47,7 +47,11 @@ struct EndpointsCommand: CtlCommand {
         var readSeconds: Double?
         var readError: String?
 
-        var isHealthy: Bool { status != nil && status!.errors.isEmpty && readError == nil }
+        /// Answered, without errors, and (with --health) read through.
+        var isHealthy: Bool {
+            guard let status else { return false }
+            return status.errors.isEmpty && readError == nil
+        }
     }
 
     static let header = ["ENDPOINT", "ID", "VERSION", "DB SIZE", "IS LEADER", "RAFT TERM", "RAFT INDEX", "ERRORS"]
