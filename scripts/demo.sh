@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# make demo: a throwaway etcd on loopback, monitor-serverd and two agents, then
-# the lab's demonstration: both ALIVE, a live retune, a clean stop (LEFT) and a
-# crash (DEAD). Everything runs from a temp dir and is cleaned up on exit.
+# make demo: a throwaway 3-member etcd on loopback, monitor-serverd and two
+# agents, then the lab's demonstration: both ALIVE, a live retune, a clean stop
+# (LEFT), a crash (DEAD), and `monitorctl endpoints` before and after the etcd
+# leader is killed. Everything runs from a temp dir and is cleaned up on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release}
@@ -31,22 +32,29 @@ wait_for() { # wait_for FILE TEXT TIMEOUT_S
 }
 show() { grep -- "$2" "$1" | sed "s/^/   $3 /"; }
 
-CLIENT=$(free_port); PEER=$(free_port)
-ENDPOINT=http://127.0.0.1:$CLIENT
-ETCDCTL="etcdctl --endpoints=$ENDPOINT"
+# Three members, as the lab's cluster; fast elections keep the failover step short.
+CLUSTER=""; ENDPOINTS=""; ETCD_PIDS=()
+for i in 0 1 2; do
+    CLIENTS[$i]=http://127.0.0.1:$(free_port); PEERS[$i]=http://127.0.0.1:$(free_port)
+    CLUSTER+="${CLUSTER:+,}m$i=${PEERS[$i]}"; ENDPOINTS+="${ENDPOINTS:+,}${CLIENTS[$i]}"
+done
+ETCDCTL="etcdctl --endpoints=$ENDPOINTS"
 
-step "etcd on $ENDPOINT (data in $WORK/etcd)"
-etcd --name demo --data-dir "$WORK/etcd" --listen-client-urls "$ENDPOINT" --advertise-client-urls "$ENDPOINT" \
-     --listen-peer-urls "http://127.0.0.1:$PEER" --initial-advertise-peer-urls "http://127.0.0.1:$PEER" \
-     --initial-cluster "demo=http://127.0.0.1:$PEER" --log-level error >"$WORK/etcd.log" 2>&1 &
-PIDS+=($!)
+step "a 3-member etcd on $ENDPOINTS (data in $WORK/m0..m2)"
+for i in 0 1 2; do
+    etcd --name "m$i" --data-dir "$WORK/m$i" --listen-client-urls "${CLIENTS[$i]}" --advertise-client-urls "${CLIENTS[$i]}" \
+         --listen-peer-urls "${PEERS[$i]}" --initial-advertise-peer-urls "${PEERS[$i]}" \
+         --initial-cluster "$CLUSTER" --initial-cluster-token monitor-demo \
+         --heartbeat-interval 50 --election-timeout 500 --log-level error >"$WORK/m$i.log" 2>&1 &
+    PIDS+=($!); ETCD_PIDS[$i]=$!
+done
 for _ in $(seq 50); do $ETCDCTL endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
-$ETCDCTL endpoint health
+$ETCDCTL endpoint health 2>&1 | sed 's/^/   /'
 
 for name in server worker1 worker2; do
     cat >"$WORK/$name.conf" <<CONF
 [Etcd]
-Endpoints=$ENDPOINT
+Endpoints=$ENDPOINTS
 [Agent]
 NodeName=$([ "$name" = server ] || echo "$name")
 LeaseTTLSec=3
@@ -103,6 +111,26 @@ if "$BIN/monitorctl" status --help >/dev/null 2>&1; then
     step "monitorctl status"
     "$BIN/monitorctl" status --config "$WORK/server.conf" | sed 's/^/   /' || true
 fi
+
+step "monitorctl endpoints: which etcd member leads (the lab's exercise)"
+CTL=("$BIN/monitorctl" --config "$WORK/server.conf")
+"${CTL[@]}" endpoints --health | sed 's/^/   /' || true
+LEADER=$("${CTL[@]}" endpoints -o json | jq -r '.endpoints | to_entries[] | select(.value.is_leader) | .key')
+step "kill the etcd leader (member m$LEADER, SIGKILL): a new one is elected"
+T0=$(date +%s%N)
+kill -KILL "${ETCD_PIDS[$LEADER]}"
+wait "${ETCD_PIDS[$LEADER]}" 2>/dev/null || true
+# endpoints exits 2 while a member is down: only the leader field matters here.
+until { "${CTL[@]}" endpoints -o json || true; } | jq -e '.leader != null' >/dev/null; do
+    [ $(( ($(date +%s%N) - T0) / 1000000000 )) -lt 10 ] || { echo "   no new leader within 10 s"; break; }
+    sleep 0.1
+done
+echo "   new leader after $(( ($(date +%s%N) - T0) / 1000000 )) ms (polling every 100 ms)"
+# pipefail: the pipeline's status is monitorctl's.
+"${CTL[@]}" endpoints --health | sed 's/^/   /' && rc=0 || rc=$?
+echo "   monitorctl endpoints exits $rc: a member is down"
+echo "   the fleet is still readable through the two members left:"
+"${CTL[@]}" status --no-headers | sed 's/^/   /' || true
 
 step "done: stopping the server and etcd, removing $WORK"
 kill -TERM "$SERVER"

@@ -96,6 +96,14 @@ public final class EtcdClient: @unchecked Sendable {
         return try call("/v3/kv/txn", TxnRequest(compare: [.init(condition)], success: puts)).succeeded ?? false
     }
 
+    /// Compare-and-delete: deletes `key` only if its mod revision is still
+    /// `modRevision`. Returns whether it was deleted.
+    public func deleteIf(_ key: String, modRevision: Int64) throws -> Bool {
+        let delete = KeyRequest(key: JSONValue.base64(key))
+        let txn = TxnRequest(compare: [.init(.modRevision(key, modRevision))], success: [.init(requestDeleteRange: delete)])
+        return try call("/v3/kv/txn", txn).succeeded ?? false
+    }
+
     // MARK: Lease
 
     public func grantLease(ttl: Int64) throws -> Lease {
@@ -139,11 +147,21 @@ public final class EtcdClient: @unchecked Sendable {
     /// endpoint (not failed over): how tests and operators find the leader to
     /// kill, and how the bench measures the history a fleet adds.
     public func memberStatus(endpoint: String) throws -> (member: UInt64, leader: UInt64, dbSize: Int64) {
+        let status = try status(of: endpoint)
+        return (status.member, status.leader, status.dbSizeInUse)
+    }
+
+    /// What `etcdctl endpoint status` shows of the member at `endpoint` (asked
+    /// there, not failed over): its ID, the leader it knows, version, database
+    /// size, raft term and indexes, errors.
+    public func status(of endpoint: String) throws -> MemberStatus {
         let reply = try current.withLock { _ in
             try authorized(endpoint + "/v3/maintenance/status", JSONValue.encode(EmptyRequest()), endpoint: endpoint, leaseID: nil)
         }
         // Unsigned and often above Int64.max: read as UInt64 (GatewayReply does).
-        return (reply.header?.memberID ?? 0, reply.leader ?? 0, reply.dbSize ?? 0)
+        var status = reply.memberStatus
+        (status.member, status.leader, status.dbSizeInUse) = (reply.header?.memberID ?? 0, reply.leader ?? 0, reply.dbSize ?? 0)
+        return status
     }
 
     /// The cluster's active alarms, by type ("NOSPACE": the database is full and

@@ -204,8 +204,11 @@ struct TxnRequest: Encodable {
     }
 
     struct Operation: Encodable {
-        var requestPut: KeyRequest
-        private enum CodingKeys: String, CodingKey { case requestPut = "request_put" }
+        var requestPut: KeyRequest?
+        var requestDeleteRange: KeyRequest?
+        private enum CodingKeys: String, CodingKey {
+            case requestPut = "request_put", requestDeleteRange = "request_delete_range"
+        }
     }
 
     var compare: [Compare]
@@ -268,6 +271,8 @@ struct GatewayReply {
     var alarms: [String] = []
     /// auth/authenticate's token.
     var token: String?
+    /// maintenance/status: the rest of what `etcdctl endpoint status` shows.
+    var memberStatus = MemberStatus()
     var error = GatewayErrorBody()
 
     init(_ bytes: [UInt8]) throws {
@@ -292,6 +297,16 @@ struct GatewayReply {
                 case "leader": reply.leader = try reader.uint64()
                 case "token": reply.token = try reader.string()
                 case "dbSizeInUse": reply.dbSize = try reader.int64()
+                case "dbSize": reply.memberStatus.dbSizeFile = try reader.int64() ?? 0
+                case "version": reply.memberStatus.version = try reader.string() ?? ""
+                case "raftTerm": reply.memberStatus.raftTerm = try reader.uint64() ?? 0
+                case "raftIndex": reply.memberStatus.raftIndex = try reader.uint64() ?? 0
+                case "raftAppliedIndex": reply.memberStatus.raftAppliedIndex = try reader.uint64() ?? 0
+                case "errors":
+                    guard try reader.kind() == .array else { try reader.skip(); break }
+                    try reader.array { reader in
+                        if let error = try reader.string() { reply.memberStatus.errors.append(error) }
+                    }
                 case "alarms":
                     reply.alarms = try reader.objects { reader in
                         var alarm: String?
@@ -308,4 +323,26 @@ struct GatewayReply {
     }
 
     private init() {}
+}
+
+/// One member's `/v3/maintenance/status` (`EtcdClient.status(of:)`). IDs, term and
+/// indexes are unsigned 64-bit (they are sent as strings, may exceed Int64.max).
+public struct MemberStatus: Equatable, Sendable {
+    public var member: UInt64 = 0
+    /// The leader this member knows; 0 when it knows none.
+    public var leader: UInt64 = 0
+    public var version = ""
+    /// The database file's size (what `etcdctl endpoint status` shows as DB SIZE).
+    public var dbSizeFile: Int64 = 0
+    /// The bytes in use in it.
+    public var dbSizeInUse: Int64 = 0
+    public var raftTerm: UInt64 = 0
+    public var raftIndex: UInt64 = 0
+    public var raftAppliedIndex: UInt64 = 0
+    /// The member's own alarms and errors ("NOSPACE", ...).
+    public var errors: [String] = []
+
+    public var isLeader: Bool { member != 0 && member == leader }
+
+    public init() {}
 }

@@ -20,13 +20,15 @@ struct ConfigEditCommand: CtlCommand {
     @Argument(help: ArgumentHelp("A node name, or \"default\".", valueName: "node"))
     var target: String
 
+    @Flag(name: .long, help: "Edit the config of a node that has not registered yet (pre-provisioning).")
+    var force = false
+
     func validate() throws {
-        do { try CtlSession.checkTarget(target, allowDefault: true) } catch let error as CtlError {
-            throw ValidationError(error.message)
-        }
+        try CtlSession.validate(target: target, allowDefault: true)
     }
 
     func execute(_ session: CtlSession) throws -> Int32 {
+        try session.checkConfigTarget(target, force: force)
         let key = target == "default" ? session.layout.defaultConfig : session.layout.config(target)
         let current = try session.get(key)
         let original = current.map { Self.editable($0.value) } ?? "{}\n"

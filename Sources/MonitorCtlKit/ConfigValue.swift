@@ -13,9 +13,14 @@ enum ConfigValue {
 
     static let assignmentHelp = "interval=SECONDS (1 to 86400) or metrics=NAME[,NAME...]"
 
+    /// A field to remove: `metrics=` with an empty value resets the field to its
+    /// default, as `Key=` does in the settings file (the node then takes the
+    /// default key's value, else the built-in one).
+    static let reset = NSNull()
+
     /// Parses `interval=2 metrics=cpu,memory` into the JSON fields to set. Every
-    /// metric name must be known; names are trimmed; empty items are dropped
-    /// (`metrics=` sets an empty list: heartbeats without metrics).
+    /// metric name must be known; names are trimmed; empty items are dropped.
+    /// An empty value (`interval=`, `metrics=`) is `reset`: the field is removed.
     static func parseAssignments(_ arguments: [String]) throws -> [String: Any] {
         var fields: [String: Any] = [:]
         for argument in arguments {
@@ -25,6 +30,10 @@ enum ConfigValue {
             let name = argument[..<equals].trimmingCharacters(in: .whitespaces)
             let text = argument[argument.index(after: equals)...].trimmingCharacters(in: .whitespaces)
             guard fields[name] == nil else { throw CtlError.usage("\(name) given twice") }
+            if text.isEmpty && ["interval", "metrics"].contains(name) {
+                fields[name] = reset
+                continue
+            }
             switch name {
             case "interval":
                 guard let seconds = DecimalNumber.parse(text), AgentConfig.intervalRange.contains(seconds) else {
@@ -61,7 +70,7 @@ enum ConfigValue {
     /// does not know, are kept), validated as a whole. Throws a usage error naming
     /// the problem when the result would be rejected by agents.
     static func merge(existing: [String: Any], fields: [String: Any]) throws -> [UInt8] {
-        let merged = existing.merging(fields) { _, new in new }
+        let merged = applying(fields, to: existing)
         let bytes = encode(merged)
         do {
             _ = try AgentConfigPatch.parse(bytes)
@@ -69,6 +78,11 @@ enum ConfigValue {
             throw CtlError.usage("the merged value \(String(decoding: bytes, as: UTF8.self)) would be rejected: \(error)")
         }
         return bytes
+    }
+
+    /// `existing` with `fields` set, and the `reset` ones removed.
+    static func applying(_ fields: [String: Any], to existing: [String: Any]) -> [String: Any] {
+        existing.merging(fields) { _, new in new }.filter { !($0.value is NSNull) }
     }
 
     /// Checks a whole value as agents will, plus metric names: what `config edit` accepts.

@@ -117,4 +117,46 @@ final class CtlSession {
                                  + (allowDefault ? " (or \"default\")" : ""))
         }
     }
+
+    /// `checkTarget` for a command's `validate()`, where errors are ValidationErrors.
+    static func validate(target name: String, allowDefault: Bool) throws {
+        do { try checkTarget(name, allowDefault: allowDefault) } catch let error as CtlError {
+            throw ValidationError(error.message)
+        }
+    }
+
+    /// Words an operator may type meaning "every node": no key means that but
+    /// `<prefix>/config/default`.
+    static let wildcardWords: Set<String> = ["all", "any", "every", "none"]
+
+    /// Refuses a config write for a node that never registered (no registry
+    /// entry, heartbeat or recorded state: a typo, most likely), naming the
+    /// closest known node, unless `force` (pre-provisioning). A wildcard word is
+    /// refused even with `force`, unless a node has that name.
+    func checkConfigTarget(_ node: String, force: Bool) throws {
+        if node == "default" { return }
+        let layout = self.layout
+        for key in [layout.registry(node), layout.heartbeat(node), layout.state(node)] where try get(key) != nil { return }
+        if Self.wildcardWords.contains(node) {
+            throw CtlError.runtime("'\(node)' is not a node and not a wildcard: \(layout.config(node)) would be read by no agent; "
+                                   + "to configure every node without a key of its own, use 'default'")
+        }
+        if force {
+            output.errorLine("monitorctl: note: node \(node) has not registered yet; its agent applies this config when it starts")
+            return
+        }
+        throw CtlError.runtime("node '\(node)' has never registered (no \(layout.registry(node)), no heartbeat)"
+                               + Suggestion.hint(for: node, among: try knownNodes())
+                               + "; use --force to configure it before its first start")
+    }
+
+    /// Every node name under the prefix (registry, heartbeat or recorded state),
+    /// from one range read; for suggestions.
+    func knownNodes() throws -> Set<String> {
+        let layout = self.layout
+        let all = try etcd("reading \(layout.prefix)/") { try $0.range(layout.prefix + "/", prefix: true) }
+        return Set(all.kvs.compactMap {
+            layout.node(fromRegistryKey: $0.key) ?? layout.node(fromHeartbeatKey: $0.key) ?? layout.node(fromStateKey: $0.key)
+        })
+    }
 }

@@ -73,13 +73,15 @@ struct TextTable {
 
     mutating func append(_ row: [String]) { rows.append(row) }
 
-    func render() -> String {
+    /// - Parameter headers: false for `--no-headers` (the columns keep the
+    ///   header's width, so a script sees the same layout either way).
+    func render(headers: Bool = true) -> String {
         var widths = header.map(\.count)
         for row in rows {
             for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
         }
         var text = ""
-        for row in [header] + rows {
+        for row in (headers ? [header] : []) + rows {
             var line = ""
             for (i, cell) in row.enumerated() {
                 line += cell

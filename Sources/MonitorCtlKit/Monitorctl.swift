@@ -15,12 +15,21 @@ struct Monitorctl: ParsableCommand {
         [Server] sections) and talks to etcd directly: it works whether or not \
         monitor-serverd runs.
 
+        The connection options (--config, --endpoints) are accepted anywhere on the \
+        line, before the command (as etcdctl and kubectl take them) or after it.
+
         Exit codes: 0 success; 1 runtime error (etcd unreachable, unknown node, a \
-        conflicting change), and for `status`, any node dead or stale; 2 usage error \
-        or invalid value; 78 settings error.
+        conflicting change, a refused write); 2 usage error or invalid value; 78 \
+        settings error. `status` follows the Nagios convention (0 OK, 1 WARNING, \
+        2 CRITICAL, 3 UNKNOWN) and `endpoints` exits 2 when a member is down or \
+        there is no leader.
         """,
         version: MonitorVersion.string,
-        subcommands: [StatusCommand.self, ConfigGroup.self, NodeGroup.self, WatchCommand.self])
+        subcommands: [StatusCommand.self, ConfigGroup.self, NodeGroup.self, WatchCommand.self, EndpointsCommand.self])
+
+    /// Parsed here so that `monitorctl --endpoints URL status` works: a
+    /// subcommand's option group of the same type takes this value.
+    @OptionGroup var global: GlobalOptions
 }
 
 struct ConfigGroup: ParsableCommand {
@@ -31,7 +40,11 @@ struct ConfigGroup: ParsableCommand {
         A node's key overrides the default key field by field; fields neither sets \
         take the built-in defaults (\(AgentConfig.default.summary)).
         """,
-        subcommands: [ConfigGetCommand.self, ConfigSetCommand.self, ConfigEditCommand.self])
+        subcommands: [ConfigGetCommand.self, ConfigListCommand.self, ConfigSetCommand.self, ConfigEditCommand.self,
+                      ConfigDeleteCommand.self])
+
+    /// `monitorctl config --endpoints URL get NODE`: see `Monitorctl.global`.
+    @OptionGroup var global: GlobalOptions
 }
 
 struct NodeGroup: ParsableCommand {
@@ -39,6 +52,9 @@ struct NodeGroup: ParsableCommand {
         commandName: "node",
         abstract: "Manage the node registry (<prefix>/nodes/<node>).",
         subcommands: [NodeForgetCommand.self])
+
+    /// `monitorctl node --endpoints URL forget NODE`: see `Monitorctl.global`.
+    @OptionGroup var global: GlobalOptions
 }
 
 /// Runs one monitorctl invocation: parses the arguments, loads the settings,
@@ -72,6 +88,11 @@ public final class MonitorctlRunner {
         do {
             parsed = try Monitorctl.parseAsRoot(arguments)
         } catch {
+            // Only a real parse error: --help, --version and --generate-completion-script end by throwing too.
+            if Monitorctl.exitCode(for: error) != .success, let unknown = Suggestion.unknownCommand(in: arguments) {
+                output.writeError("Error: \(unknown)\nUsage: \(Monitorctl.usageString())\n  See 'monitorctl --help' for more information.\n")
+                return CtlExitCode.usage
+            }
             return report(parseError: error)
         }
         if parsed is Monitorctl || parsed is ConfigGroup || parsed is NodeGroup {

@@ -34,9 +34,7 @@ struct NodeForgetCommand: CtlCommand {
     func validate() throws {
         switch (node, key) {
         case let (node?, nil):
-            do { try CtlSession.checkTarget(node, allowDefault: false) } catch let error as CtlError {
-                throw ValidationError(error.message)
-            }
+            try CtlSession.validate(target: node, allowDefault: false)
         case (nil, let key?):
             guard SafeText.unescaped(key) != nil else {
                 throw ValidationError("--key \(SafeText.escaped(key, limit: 80)): a backslash starts no escape (\\\\, \\n, \\r, \\t, \\xHH, \\u{H...})")

@@ -8,14 +8,43 @@ import SafeText
 enum StatusReport {
     static let header = ["NODE", "STATE", "SINCE", "LAST SEEN", "INTERVAL", "CPU", "MEM", "DISK R/W", "NET IN/OUT"]
 
+    /// The table's columns: the standard ones, or with `-o wide` also the
+    /// hostname, the agent's version and where the node's config comes from.
+    enum Columns {
+        case standard
+        case wide(ConfigSources)
+
+        var header: [String] {
+            switch self {
+            case .standard: return StatusReport.header
+            case .wide: return StatusReport.header + ["HOSTNAME", "VERSION", "CONFIG"]
+            }
+        }
+
+        func row(_ node: FleetView.Node, now: Double, leader: LeaderRecord?) -> [String] {
+            let row = StatusReport.row(node, now: now, leader: leader)
+            guard case let .wide(sources) = self else { return row }
+            return row + [StatusReport.cell(node.hostname, limit: 64), StatusReport.cell(node.version, limit: 32), sources.source(of: node.name)]
+        }
+    }
+
+    /// The table's rows alone (`--no-headers`), for scripts that read columns.
+    static func rows(_ view: FleetView, leader: LeaderRecord?, columns: Columns = .standard) -> String {
+        var table = TextTable(header: columns.header)
+        for node in view.nodes { table.append(columns.row(node, now: view.now, leader: leader)) }
+        return table.render(headers: false)
+    }
+
     /// The table, then the summary line, then one note per node with a config
-    /// error or an unreadable value.
-    static func table(_ view: FleetView, leader: LeaderRecord?, layout: KeyLayout) -> String {
-        var table = TextTable(header: header)
+    /// error or an unreadable value. `fleetSize`: how many nodes the fleet has
+    /// when a filter shows fewer.
+    static func table(_ view: FleetView, leader: LeaderRecord?, layout: KeyLayout, columns: Columns = .standard,
+                      fleetSize: Int? = nil) -> String {
+        var table = TextTable(header: columns.header)
         var notes: [String] = []
         var unrecorded = false
         for node in view.nodes {
-            table.append(row(node, now: view.now, leader: leader))
+            table.append(columns.row(node, now: view.now, leader: leader))
             let name = shown(node.name)
             if leader != nil && node.stateSource == .computed { unrecorded = true }
             if let skew = node.clockSkew {
@@ -28,7 +57,8 @@ enum StatusReport {
                              + forgetHint(node, layout: layout))
             }
         }
-        var text = table.render() + "\n" + view.summary + "\n" + source(leader, now: view.now) + "\n"
+        let summary = view.summary + (fleetSize.map { " shown of \($0) in the fleet" } ?? "")
+        var text = table.render() + "\n" + summary + "\n" + source(leader, now: view.now) + "\n"
         if unrecorded { text += "~: not recorded by the server yet; computed here from the node's own timestamps\n" }
         for note in notes { text += note + "\n" }
         return text
@@ -41,7 +71,7 @@ enum StatusReport {
                 + "(a node's clock skew shifts them)."
         }
         let who = leader.server.isEmpty ? "an unnamed server" : "\(SafeText.escaped(leader.server, limit: 80)) (pid \(leader.pid))"
-        return "States recorded by monitor-serverd on \(who), leading for \(HumanFormat.ago(leader.since, now: now))."
+        return "States recorded by monitor-serverd on \(who), leading since \(HumanFormat.ago(leader.since, now: now))."
     }
 
     /// How to remove an entry with a name no one can type: the exact key, escaped
@@ -61,7 +91,14 @@ enum StatusReport {
     /// name's length and marked "!" (the note below the table says how to remove it).
     static func shown(_ name: String) -> String {
         if NodeName.isValid(name) { return name }
-        return SafeText.cut(SafeText.escaped(name).replacingOccurrences(of: " ", with: #"\x20"#), limit: NodeName.maxLength) + "!"
+        return cell(name, limit: NodeName.maxLength) + "!"
+    }
+
+    /// Outside text as one table cell: escaped (spaces too, so the columns stay
+    /// aligned) and cut; "-" when unknown.
+    static func cell(_ text: String?, limit: Int) -> String {
+        guard let text else { return HumanFormat.none }
+        return SafeText.cut(SafeText.escaped(text).replacingOccurrences(of: " ", with: #"\x20"#), limit: limit)
     }
 
     static func row(_ node: FleetView.Node, now: Double, leader: LeaderRecord?) -> [String] {

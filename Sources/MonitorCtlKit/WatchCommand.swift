@@ -19,9 +19,17 @@ struct WatchCommand: CtlCommand {
         rounds, LEFT a clean stop, DEAD an expired lease. Which of the two, and \
         interruptions, are reported on stderr. Stops cleanly on SIGINT or SIGTERM \
         (exit 0); exits 1 if etcd cannot be read at start.
+
+        -o json prints one JSON object per line and transition (JSON lines): \
+        {"time" (unix seconds), "node", "event" (ALIVE, STALE, LEFT, DEAD), "state" \
+        (alive, stale, stopped, dead: the state after it), "detail" ("first seen", \
+        "lease expired", ...)}.
         """)
 
     @OptionGroup var global: GlobalOptions
+
+    @Option(name: [.short, .customLong("output")], help: "Output format: text or json (one object per line).")
+    var output: TextFormat = .text
 
     func execute(_ session: CtlSession) throws -> Int32 {
         if session.installSignalHandlers {
@@ -140,7 +148,19 @@ struct WatchCommand: CtlCommand {
     private func emit(_ transitions: [FleetState.Transition], _ session: CtlSession) {
         let changes = transitions.filter(\.event.isStateChange)
         guard !changes.isEmpty else { return }
-        let stamp = HumanFormat.timestamp(session.now())
-        session.output.write(changes.map { "\(stamp) \(StatusReport.shown($0.node)) \($0.event.rawValue)\n" }.joined())
+        let now = session.now()
+        switch output {
+        case .text:
+            let stamp = HumanFormat.timestamp(now)
+            session.output.write(changes.map { "\(stamp) \(StatusReport.shown($0.node)) \($0.event.rawValue)\n" }.joined())
+        case .json:
+            session.output.write(changes.map { Self.jsonLine($0, time: now) }.joined())
+        }
+    }
+
+    /// One transition as a line of JSON (the node name as stored: JSON escapes it).
+    static func jsonLine(_ transition: FleetState.Transition, time: Double) -> String {
+        CtlJSON.line(["time": time, "node": transition.node, "event": transition.event.rawValue,
+                      "state": transition.state.rawValue, "detail": transition.detail])
     }
 }

@@ -23,10 +23,12 @@ enum MonitorctlBinary {
         let stderr: String
     }
 
-    static func run(_ binary: String, _ arguments: [String]) throws -> Result {
+    /// - Parameter environment: added to this process's environment.
+    static func run(_ binary: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -55,7 +57,9 @@ final class MonitorctlBinaryTests: XCTestCase {
         let help = try MonitorctlBinary.run(binary, ["--help"])
         XCTAssertEqual(help.code, 0)
         XCTAssertTrue(help.stdout.contains("Exit codes: 0 success"), help.stdout)
-        for command in [["status"], ["config", "set"], ["config", "get"], ["config", "edit"], ["node", "forget"], ["watch"]] {
+        XCTAssertTrue(help.stdout.contains("--endpoints"), "connection options at the top: \(help.stdout)")
+        for command in [["status"], ["config", "set"], ["config", "get"], ["config", "edit"], ["config", "list"],
+                        ["config", "delete"], ["node", "forget"], ["watch"], ["endpoints"]] {
             let sub = try MonitorctlBinary.run(binary, command + ["--help"])
             XCTAssertEqual(sub.code, 0, "\(command)")
             XCTAssertTrue(sub.stdout.contains("USAGE: monitorctl \(command.joined(separator: " "))"), sub.stdout)
@@ -78,17 +82,54 @@ final class MonitorctlBinaryTests: XCTestCase {
         XCTAssertFalse(down.stderr.contains("Fatal error"), down.stderr)
     }
 
-    func testStatusExitCodesAndWatchStopsOnSIGTERM() throws {
+    /// As etcdctl and kubectl users type it: connection options before the
+    /// command, the environment, `-o json` through a pipe, a typo's suggestion.
+    func testConnectionOptionsAndFormatsThroughTheBinary() throws {
+        let (cluster, harness, fleet) = try startFleet(alive: "alpha")
+        defer { cluster.stop(); harness.stop() }
+        let endpoint = cluster.endpoints[0].replacingOccurrences(of: "http://", with: "")
+        let unreachable = "127.0.0.1:\(try EtcdCluster.freePort())"
+
+        let root = try MonitorctlBinary.run(binary, ["--config", fleet.configPath, "--endpoints", endpoint, "status", "alpha"],
+                                            environment: ["MONITOR_ENDPOINTS": unreachable])
+        XCTAssertEqual(root.code, 0, root.stderr)
+        XCTAssertTrue(root.stdout.contains("\nalpha "), root.stdout)
+        let env = try MonitorctlBinary.run(binary, ["status"], environment: ["MONITOR_CONFIG": fleet.configPath,
+                                                                              "MONITOR_ENDPOINTS": unreachable])
+        XCTAssertEqual(env.code, 3, "the environment's endpoints over the file's")
+        XCTAssertTrue(env.stderr.contains("etcd unreachable at http://\(unreachable)"), env.stderr)
+        let get = try MonitorctlBinary.run(binary, ["config", "get", "alpha", "-o", "json", "--config", fleet.configPath])
+        XCTAssertEqual(get.code, 0, get.stderr)
+        XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(get.stdout.utf8)) as? [String: Any], get.stdout)
+        let endpoints = try MonitorctlBinary.run(binary, ["--config", fleet.configPath, "endpoints", "--health"])
+        XCTAssertEqual(endpoints.code, 0, endpoints.stderr)
+        XCTAssertTrue(endpoints.stdout.hasPrefix("ENDPOINT "), endpoints.stdout)
+        let typo = try MonitorctlBinary.run(binary, ["--config", fleet.configPath, "stauts"])
+        XCTAssertEqual(typo.code, 2)
+        XCTAssertTrue(typo.stderr.contains("did you mean 'status'?"), typo.stderr)
+        let refused = try MonitorctlBinary.run(binary, ["config", "set", "alpah", "interval=2", "--config", fleet.configPath])
+        XCTAssertEqual(refused.code, 1)
+        XCTAssertTrue(refused.stderr.contains("node 'alpah' has never registered"), refused.stderr)
+    }
+
+    /// A one-member etcd (the caller stops it and the harness), a fleet prefix in
+    /// it and `node` registered and alive there.
+    private func startFleet(alive node: String) throws -> (EtcdCluster, CtlHarness, Fleet) {
         guard EtcdCluster.isAvailable else { throw XCTSkip("etcd not available at \(EtcdCluster.binary)") }
         let cluster = try EtcdCluster()
-        defer { cluster.stop() }
         let harness = try CtlHarness(cluster: cluster)
-        defer { harness.stop() }
         let fleet = try harness.makeFleet()
         let now = Date().timeIntervalSince1970
         let lease = try fleet.client.grantLease(ttl: 60)
-        try fleet.register("w1", lastStart: now - 60)
-        try fleet.heartbeat("w1", agentHeartbeat("w1", ts: now), lease: lease.id)
+        try fleet.register(node, lastStart: now - 60)
+        try fleet.heartbeat(node, agentHeartbeat(node, ts: now), lease: lease.id)
+        return (cluster, harness, fleet)
+    }
+
+    func testStatusExitCodesAndWatchStopsOnSIGTERM() throws {
+        let (cluster, harness, fleet) = try startFleet(alive: "w1")
+        defer { cluster.stop(); harness.stop() }
+        let now = Date().timeIntervalSince1970
         let ok = try MonitorctlBinary.run(binary, ["status", "--config", fleet.configPath])
         XCTAssertEqual(ok.code, 0, ok.stderr)
         XCTAssertTrue(ok.stdout.hasPrefix("NODE "), ok.stdout)

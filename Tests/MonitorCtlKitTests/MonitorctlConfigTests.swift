@@ -6,9 +6,13 @@ import XCTest
 
 /// `monitorctl config get|set|edit` against a real etcd.
 final class MonitorctlConfigTests: CtlTestCase {
-
-
     var key: String { fleet.layout.config("worker1") }
+
+    /// worker1 has registered: config set and edit refuse unknown nodes.
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        try fleet.register("worker1", lastStart: Date().timeIntervalSince1970 - 60)
+    }
 
     func testSetCreatesAndMergesField() throws {
         var result = fleet.run(["config", "set", "worker1", "interval=2"])

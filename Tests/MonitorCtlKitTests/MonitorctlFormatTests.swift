@@ -39,7 +39,32 @@ final class MonitorctlFormatTests: XCTestCase {
         XCTAssertEqual(fields["interval"] as? Int64, 2)
         XCTAssertEqual(fields["metrics"] as? [String], ["cpu", "disk read", "net"])
         XCTAssertEqual(try ConfigValue.parseAssignments(["interval=1.5"])["interval"] as? Double, 1.5)
-        XCTAssertEqual(try ConfigValue.parseAssignments(["metrics="])["metrics"] as? [String], [])
+        XCTAssertTrue(try ConfigValue.parseAssignments(["metrics="])["metrics"] is NSNull, "empty: reset to the default")
+        XCTAssertTrue(try ConfigValue.parseAssignments(["interval= "])["interval"] is NSNull)
+        XCTAssertEqual(ConfigValue.applying(["metrics": ConfigValue.reset, "interval": 3], to: ["metrics": ["cpu"], "owner": "ops"])
+                       as NSDictionary, ["interval": 3, "owner": "ops"])
         XCTAssertThrowsError(try ConfigValue.parseAssignments(["interval=86401"]))
+    }
+
+    func testSuggestions() {
+        XCTAssertEqual(Suggestion.distance("alpah", "alpha"), 1, "a swapped pair is one edit")
+        XCTAssertEqual(Suggestion.distance("", "abc"), 3)
+        XCTAssertEqual(Suggestion.distance("kitten", "sitting"), 3)
+        XCTAssertEqual(Suggestion.closest(to: "alpah", among: ["beta", "alpha", "alps"]), "alpha")
+        XCTAssertEqual(Suggestion.closest(to: "stauts", among: ["status", "watch"]), "status")
+        XCTAssertNil(Suggestion.closest(to: "zzzzzz", among: ["alpha", "beta"]), "nothing close: no suggestion")
+        XCTAssertNil(Suggestion.closest(to: "ab", among: ["xy"]))
+        XCTAssertEqual(Suggestion.hint(for: "alpah", among: ["alpha"]), "; did you mean 'alpha'?")
+        XCTAssertEqual(Suggestion.hint(for: "q", among: ["alpha"]), "")
+        XCTAssertEqual(Suggestion.unknownCommand(in: ["--endpoints", "x:1", "stauts"]),
+                       "unknown command 'stauts' for 'monitorctl'; did you mean 'status'? "
+                       + "(expected one of: status, config, node, watch, endpoints, help)")
+        XCTAssertEqual(Suggestion.unknownCommand(in: ["config", "lsit"])?.hasPrefix("unknown command 'lsit' for 'monitorctl config'; did you mean 'list'?"), true)
+        XCTAssertNil(Suggestion.unknownCommand(in: ["status", "--bogus"]), "a known command: the parser's error stands")
+        XCTAssertNil(Suggestion.unknownCommand(in: ["--endpoints", "status"]), "the option's value is not a command word")
+        // Built-in options end parsing by throwing too: they are not unknown commands.
+        let output = CapturedOutput()
+        XCTAssertEqual(MonitorctlRunner(output: output).run(["--generate-completion-script", "bash"]), 0, output.stderr)
+        XCTAssertTrue(output.stdout.contains("_monitorctl"), "the bash completion script")
     }
 }

@@ -102,6 +102,31 @@ final class MonitorctlNodeWatchTests: CtlTestCase {
                       output.stderr)
     }
 
+    /// `watch -o json`: JSON lines, one object per transition.
+    func testWatchJSONLines() throws {
+        let output = CapturedOutput()
+        nonisolated(unsafe) let runner = MonitorctlRunner(output: output, now: { 1_795_000_000 })
+        let finished = expectation(description: "watch returned")
+        let arguments = ["--config", fleet.configPath, "watch", "-o", "json"]
+        Thread.detachNewThread {
+            _ = runner.run(arguments)
+            finished.fulfill()
+        }
+        try waitFor(output, "from revision", stderr: true)
+        let lease = try fleet.client.grantLease(ttl: 60)
+        try fleet.heartbeat("j1", agentHeartbeat("j1", ts: now), lease: lease.id)
+        try waitFor(output, #""event":"ALIVE""#)
+        try fleet.client.revoke(lease.id)
+        try waitFor(output, #""event":"DEAD""#)
+        runner.stopSignal.stop()
+        wait(for: [finished], timeout: 5)
+        let lines = output.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 2, output.stdout)
+        let objects = try lines.map { try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? NSDictionary) }
+        XCTAssertEqual(objects.first, ["time": 1_795_000_000, "node": "j1", "event": "ALIVE", "state": "alive", "detail": "first seen"])
+        XCTAssertEqual(objects.last?["state"] as? String, "dead")
+    }
+
     func testWatchFailsClearlyWhenEtcdIsUnreachable() throws {
         let unreachable = "http://127.0.0.1:\(try EtcdCluster.freePort())"
         let result = fleet.run(["watch", "--endpoints", unreachable])
@@ -165,9 +190,9 @@ final class MonitorctlNodeWatchTests: CtlTestCase {
         XCTAssertEqual(output.stdout.split(separator: "\n").count, 1, output.stdout)
     }
 
-    private func waitFor(_ output: CapturedOutput, _ text: String, timeout: Double = 10) throws {
+    private func waitFor(_ output: CapturedOutput, _ text: String, timeout: Double = 10, stderr: Bool = false) throws {
         let deadline = Date().addingTimeInterval(timeout)
-        while !output.stdout.contains(text) {
+        while !(stderr ? output.stderr : output.stdout).contains(text) {
             guard Date() < deadline else { return XCTFail("no \"\(text)\" in: \(output.stdout) / \(output.stderr)") }
             usleep(20_000)
         }

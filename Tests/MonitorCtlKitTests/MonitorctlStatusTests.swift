@@ -232,6 +232,15 @@ final class MonitorctlStatusTests: CtlTestCase {
         XCTAssertEqual(table.code, 0)
         XCTAssertEqual(table.stdout.split(separator: "\n").count, count + 3, "header, rows, summary, source line")
 
+        // Filters apply to the view read: the same one range read, no more time.
+        let filterStart = Date()
+        let filtered = fleet.run(["status", "-o", "wide", "--state", "alive", "node0500", "node0999"])
+        print("monitorctl status -o wide --state alive NODE NODE for \(count) nodes: "
+              + "\(String(format: "%.3f", -filterStart.timeIntervalSinceNow)) s")
+        XCTAssertEqual(filtered.code, 0, filtered.stderr)
+        XCTAssertEqual(tableRows(filtered.stdout).dropFirst().prefix(2).map { $0.first }, ["node0500", "node0999"])
+        XCTAssertTrue(filtered.stdout.contains("2 nodes: 2 alive shown of 1000 in the fleet"), filtered.stdout)
+
         if let binary = MonitorctlBinary.path {
             let start = Date()
             let run = try MonitorctlBinary.run(binary, ["status", "-o", "json", "--config", fleet.configPath])
