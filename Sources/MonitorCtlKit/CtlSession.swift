@@ -37,8 +37,11 @@ struct CtlError: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-/// `--config` and `--endpoints`, accepted by every command. Each overrides its
-/// environment variable, which overrides the settings file.
+/// The connection options, accepted by every command: `--config` and
+/// `--endpoints` override their environment variables, which override the
+/// settings file; the TLS and user options override `[Etcd]`'s. A password is
+/// never an argument (it would show in `ps`): `--password-file`, or asked on
+/// the terminal.
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "Settings file (else $MONITOR_CONFIG, else \(Settings.defaultPath)); drop-ins are read from <path>.d/*.conf.",
@@ -49,6 +52,57 @@ struct GlobalOptions: ParsableArguments {
         "etcd client URLs (else $MONITOR_ENDPOINTS, else [Etcd] Endpoints); host:port means http://host:port, no port 2379.",
         valueName: "url[,url...]"))
     var endpoints: String?
+
+    @Option(name: .long, help: ArgumentHelp("CA file that signs etcd's certificate (else [Etcd] CAFile).", valueName: "path"))
+    var cacert: String?
+
+    @Option(name: .long, help: ArgumentHelp("Client certificate for etcd (else [Etcd] CertFile).", valueName: "path"))
+    var cert: String?
+
+    @Option(name: .long, help: ArgumentHelp("The client certificate's key (else [Etcd] KeyFile).", valueName: "path"))
+    var key: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "etcd user (else [Etcd] Username); its password from --password-file, else asked on the terminal.",
+        valueName: "name"))
+    var user: String?
+
+    @Option(name: .customLong("password-file"), help: ArgumentHelp(
+        "File with the --user's password on one line (no access for other users).", valueName: "path"))
+    var passwordFile: String?
+
+    var overridesCredentials: Bool { cacert != nil || cert != nil || key != nil || user != nil || passwordFile != nil }
+
+    /// `settings.etcd` with these options applied and the credentials read
+    /// again. Relative paths are the working directory's (typed by a person,
+    /// not read from a file); `askPassword` asks for `--user`'s password when no
+    /// file gives it.
+    func apply(to etcd: EtcdSettings, settingsFile: String, askPassword: (String) throws -> Secret) throws -> EtcdSettings {
+        guard overridesCredentials else { return etcd }
+        let cwd = FileManager.default.currentDirectoryPath
+        func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : cwd + "/" + path }
+        var etcd = etcd
+        if let cacert { etcd.caFile = absolute(cacert) }
+        if let cert { etcd.certFile = absolute(cert) }
+        if let key { etcd.keyFile = absolute(key) }
+        if let user { etcd.username = user }
+        if let passwordFile { etcd.passwordFile = absolute(passwordFile) }
+        let prompted = user != nil && passwordFile == nil
+        if prompted { etcd.passwordFile = "" }
+        let username = etcd.username
+        if prompted { etcd.username = "" }
+        do {
+            etcd.credentials = try EtcdCredentials.resolve(etcd, settingsFile: settingsFile)
+        } catch let error as SettingsError {
+            throw CtlError(message: "\(error)", exitCode: CtlExitCode.settings)
+        }
+        if prompted {
+            etcd.username = username
+            etcd.credentials.username = username
+            etcd.credentials.password = try askPassword(username)
+        }
+        return etcd
+    }
 }
 
 /// A command that talks to etcd; the runner loads settings and builds the session first.

@@ -25,7 +25,8 @@ struct Monitorctl: ParsableCommand {
         there is no leader.
         """,
         version: MonitorVersion.string,
-        subcommands: [StatusCommand.self, ConfigGroup.self, NodeGroup.self, WatchCommand.self, EndpointsCommand.self])
+        subcommands: [StatusCommand.self, ConfigGroup.self, NodeGroup.self, WatchCommand.self, EndpointsCommand.self,
+                      AuthGroup.self])
 
     /// Parsed here so that `monitorctl --endpoints URL status` works: a
     /// subcommand's option group of the same type takes this value.
@@ -126,6 +127,8 @@ public final class MonitorctlRunner {
             } else if let endpoints = fromEnvironment("MONITOR_ENDPOINTS") {
                 settings.etcd.endpoints = try Self.parseEndpoints(endpoints, source: "MONITOR_ENDPOINTS")
             }
+            settings.etcd = try command.global.apply(to: settings.etcd, settingsFile: configPath ?? Settings.defaultPath,
+                                                     askPassword: PasswordPrompt.ask)
             let session = CtlSession(settings: settings, output: output, environment: environment, now: now,
                                      stopSignal: stopSignal, installSignalHandlers: installSignalHandlers,
                                      beforeWrite: beforeWrite)

@@ -3,7 +3,7 @@ import EtcdClient
 import SafeText
 
 /// `monitorctl node forget NODE`: removes a node's registry entry and the
-/// server's record of it, so a node retired for good stops showing as dead. `--key KEY` removes an entry by its
+/// server's record of it, so a node retired for good stops showing as dead. `--registry-key KEY` removes an entry by its
 /// exact key, for names no agent of ours writes (they break the node-name rule,
 /// so they cannot be typed as NODE).
 struct NodeForgetCommand: CtlCommand {
@@ -15,7 +15,7 @@ struct NodeForgetCommand: CtlCommand {
         a running agent registers itself again at its next start. The node's config \
         key is kept. A node without registry entry (a lab agent) is known by its \
         recorded state alone once its heartbeat is gone: forget removes that. For an entry whose name breaks the node-name rule, `monitorctl \
-        status` prints the command to use: --key with the key as shown there \
+        status` prints the command to use: --registry-key with the key as shown there \
         (\\n, \\x1b, \\u{202e} and \\\\ stand for the characters they escape).
         """)
 
@@ -24,7 +24,7 @@ struct NodeForgetCommand: CtlCommand {
     @Argument(help: ArgumentHelp("The node name.", valueName: "node"))
     var node: String?
 
-    @Option(name: .long, help: ArgumentHelp("Remove this exact registry key instead (escaped as `status` shows it).",
+    @Option(name: .customLong("registry-key"), help: ArgumentHelp("Remove this exact registry key instead (escaped as `status` shows it).",
                                             valueName: "key"))
     var key: String?
 
@@ -37,10 +37,10 @@ struct NodeForgetCommand: CtlCommand {
             try CtlSession.validate(target: node, allowDefault: false)
         case (nil, let key?):
             guard SafeText.unescaped(key) != nil else {
-                throw ValidationError("--key \(SafeText.escaped(key, limit: 80)): a backslash starts no escape (\\\\, \\n, \\r, \\t, \\xHH, \\u{H...})")
+                throw ValidationError("--registry-key \(SafeText.escaped(key, limit: 80)): a backslash starts no escape (\\\\, \\n, \\r, \\t, \\xHH, \\u{H...})")
             }
         default:
-            throw ValidationError("expected a node name or --key KEY (one of them)")
+            throw ValidationError("expected a node name or --registry-key KEY (one of them)")
         }
     }
 
@@ -50,7 +50,7 @@ struct NodeForgetCommand: CtlCommand {
         if let escaped = self.key {
             key = SafeText.unescaped(escaped) ?? escaped
             guard let name = layout.node(fromRegistryKey: key) else {
-                throw CtlError.usage("--key \(SafeText.escaped(escaped, limit: 80)) is not a registry key (\(layout.nodesPrefix)/NAME)")
+                throw CtlError.usage("--registry-key \(SafeText.escaped(escaped, limit: 80)) is not a registry key (\(layout.nodesPrefix)/NAME)")
             }
             node = name
         } else {

@@ -80,7 +80,7 @@ enum StatusReport {
         guard node.isRegistered else { return "it has no registry entry (only a heartbeat, which ends with its lease)" }
         let key = SafeText.escaped(layout.registry(node.name), reversible: true)
         guard key.count <= 300 else { return "its key is too long to show here: take it from `monitorctl status -o json`" }
-        return "remove it with: monitorctl node forget --key '" + key.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+        return "remove it with: monitorctl node forget --registry-key '" + key.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
     }
 
     /// The longest note shown; the whole text is in `-o json`.

@@ -74,11 +74,12 @@ final class SecureEtcdTests: DaemonTestCase {
         return (p.terminationStatus, out)
     }
 
-    /// Root, a server user and one node user with exact-key rights, then auth on.
-    func secure(_ etcd: EtcdCluster, _ pki: PKI) throws {
+    /// Root, a server user and one node user with exact-key rights (made with
+    /// etcdctl here; `monitorctl auth` has its own test), then auth on.
+    func secure(_ etcd: EtcdCluster, _ pki: PKI, monitorUsers: Bool = true) throws {
         let p = prefix
-        let steps: [[String]] = [
-            ["user", "add", "root:\(Self.rootPassword)"], ["user", "grant-role", "root", "root"],
+        let root: [[String]] = [["user", "add", "root:\(Self.rootPassword)"], ["user", "grant-role", "root", "root"]]
+        let monitor: [[String]] = [
             ["role", "add", "monitor-server"],
             ["role", "grant-permission", "monitor-server", "--prefix=true", "read", "\(p)/"],
             ["role", "grant-permission", "monitor-server", "--prefix=true", "readwrite", "\(p)/state/"],
@@ -90,9 +91,8 @@ final class SecureEtcdTests: DaemonTestCase {
             ["role", "grant-permission", "monitor-node-w1", "read", "\(p)/config/w1"],
             ["role", "grant-permission", "monitor-node-w1", "read", "\(p)/config/default"],
             ["user", "add", "monitor-node-w1:\(Self.nodePassword)"], ["user", "grant-role", "monitor-node-w1", "monitor-node-w1"],
-            ["auth", "enable"],
         ]
-        for step in steps {
+        for step in root + (monitorUsers ? monitor : []) + [["auth", "enable"]] {
             let (code, out) = try etcdctl(etcd, pki, user: nil, step)
             XCTAssertEqual(code, 0, "etcdctl \(step.joined(separator: " ")): \(out)")
         }
@@ -113,7 +113,7 @@ final class SecureEtcdTests: DaemonTestCase {
         return path
     }
 
-    func startSecureEtcd() throws -> (EtcdCluster, PKI) {
+    func startSecureEtcd(monitorUsers: Bool = true) throws -> (EtcdCluster, PKI) {
         let pkiDir = dir + "/pki"
         try FileManager.default.createDirectory(atPath: pkiDir, withIntermediateDirectories: true)
         let pki = try Self.makePKI(in: pkiDir)
@@ -121,7 +121,7 @@ final class SecureEtcdTests: DaemonTestCase {
                                    tls: .init(certFile: pki.serverCert, keyFile: pki.serverKey, trustedCAFile: pki.ca,
                                               clientAccess: EtcdAccess(caFile: pki.ca, certFile: pki.clientCert,
                                                                        keyFile: pki.clientKey)))
-        try secure(etcd, pki)
+        try secure(etcd, pki, monitorUsers: monitorUsers)
         return (etcd, pki)
     }
 
@@ -209,5 +209,65 @@ final class SecureEtcdTests: DaemonTestCase {
         let agent = try DaemonProcess("monitor-agentd", arguments: ["--config", open])
         XCTAssertEqual(agent.waitExit(timeout: 5), 78, agent.output)
         XCTAssertTrue(agent.output.contains("open.password: mode 0644 lets other users access this secret"), agent.output)
+    }
+
+    /// `monitorctl auth setup` and `auth add-node`, as an operator runs them with
+    /// the root user and the TLS flags: users that work, with no more rights.
+    func testAuthSetupAndAddNodeMakeLeastPrivilegeUsersThatWork() throws {
+        let (etcd, pki) = try startSecureEtcd(monitorUsers: false)
+        defer { etcd.stop() }
+        let rootFile = dir + "/root.password"
+        _ = FileManager.default.createFile(atPath: rootFile, contents: Data("\(Self.rootPassword)\n".utf8))
+        chmod(rootFile, 0o600)
+        let secrets = dir + "/secrets"
+        try FileManager.default.createDirectory(atPath: secrets, withIntermediateDirectories: true)
+        let config = try settingsFile(name: "ctl")
+        func ctl(_ arguments: [String]) throws -> (Int32?, String) {
+            let run = try DaemonProcess("monitorctl", arguments: ["--config", config, "--endpoints", etcd.endpoints[0],
+                                                                  "--cacert", pki.ca, "--cert", pki.clientCert,
+                                                                  "--key", pki.clientKey, "--user", "root",
+                                                                  "--password-file", rootFile] + arguments)
+            return (run.waitExit(timeout: 15), run.output)
+        }
+        var (code, out) = try ctl(["auth", "setup", "--output-dir", secrets])
+        XCTAssertEqual(code, 0, out)
+        XCTAssertTrue(out.contains("user monitor-server: created"), out)
+        (code, out) = try ctl(["auth", "setup", "--output-dir", secrets])
+        XCTAssertEqual(code, 0, "idempotent: \(out)")
+        XCTAssertTrue(out.contains("user monitor-server: exists, password unchanged"), out)
+        (code, out) = try ctl(["auth", "add-node", "w2", "--output", secrets + "/w2.password"])
+        XCTAssertEqual(code, 0, out)
+        var status = stat()
+        XCTAssertEqual(stat(secrets + "/w2.password", &status), 0)
+        XCTAssertEqual(status.st_mode & 0o777, 0o600, "for delivery, owner only")
+        let password = try String(contentsOfFile: secrets + "/w2.password", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertFalse(out.contains(password), "never printed")
+
+        // The node user works for its own keys and nothing else.
+        let w2 = EtcdClient(endpoints: etcd.endpoints, access: EtcdAccess(caFile: pki.ca, certFile: pki.clientCert,
+                                                                           keyFile: pki.clientKey, username: "monitor-node-w2",
+                                                                           password: password))
+        let lease = try w2.grantLease(ttl: 5)
+        try w2.put("\(prefix)/heartbeat/w2", #"{"status":"alive","ts":1,"hostname":"w2"}"#, lease: lease.id)
+        try w2.put("\(prefix)/nodes/w2", "{}")
+        _ = try w2.range("\(prefix)/config/w2")
+        _ = try w2.range("\(prefix)/config/default")
+        for key in ["\(prefix)/heartbeat/w20", "\(prefix)/heartbeat/w1", "\(prefix)/config/w2"] {
+            XCTAssertThrowsError(try w2.put(key, "{}"), "\(key): exact keys, not prefixes")
+        }
+        XCTAssertThrowsError(try w2.range("\(prefix)/state/w2"), "reads only its own keys")
+        // The server's user writes records and the leader key, not heartbeats.
+        let serverPassword = try String(contentsOfFile: secrets + "/monitor-server.password", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let server = EtcdClient(endpoints: etcd.endpoints, access: EtcdAccess(caFile: pki.ca, certFile: pki.clientCert,
+                                                                               keyFile: pki.clientKey, username: "monitor-server",
+                                                                               password: serverPassword))
+        try server.put("\(prefix)/state/w2", "{}")
+        _ = try server.range("\(prefix)/", prefix: true)
+        XCTAssertThrowsError(try server.put("\(prefix)/heartbeat/w2", "{}"))
+        (code, out) = try ctl(["auth", "add-node", "all", "--output", secrets + "/all.password"])
+        XCTAssertEqual(code, 2, "a wildcard word is no node: \(out)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: secrets + "/all.password"))
     }
 }

@@ -155,17 +155,17 @@ final class MonitorctlNodeWatchTests: CtlTestCase {
         XCTAssertEqual(rows[1].first, String(escaped.prefix(63)) + "…!", "one cell, escaped, cut to 64, marked")
         XCTAssertTrue(status.stdout.contains(#"ok1: config error: bad\x1b[2J\x9b31m value\nforged note"#), status.stdout)
         let hint = try XCTUnwrap(status.stdout.split(separator: "\n").first { $0.contains("breaks the node-name rule") })
-        let quoted = try XCTUnwrap(hint.range(of: "node forget --key '")).upperBound
+        let quoted = try XCTUnwrap(hint.range(of: "node forget --registry-key '")).upperBound
         // The key as a shell would pass it: the note quotes ' as '\''.
         let key = String(hint[quoted...].dropLast()).replacingOccurrences(of: #"'\''"#, with: "'")
 
-        let forgot = fleet.run(["node", "forget", "--key", key])
+        let forgot = fleet.run(["node", "forget", "--registry-key", key])
         XCTAssertEqual(forgot.code, 0, forgot.stderr)
         XCTAssertNil(try fleet.value(fleet.layout.registry(evil)))
         XCTAssertFalse(forgot.stdout.unicodeScalars.contains { $0 != "\n" && SafeText.needsEscape($0) }, forgot.stdout)
-        XCTAssertEqual(fleet.run(["node", "forget", "--key", #"/x\q"#]).code, 2, "a bad escape is a usage error")
-        XCTAssertEqual(fleet.run(["node", "forget", "--key", "/elsewhere/x"]).code, 2, "only registry keys")
-        XCTAssertEqual(fleet.run(["node", "forget"]).code, 2, "a name or --key")
+        XCTAssertEqual(fleet.run(["node", "forget", "--registry-key", #"/x\q"#]).code, 2, "a bad escape is a usage error")
+        XCTAssertEqual(fleet.run(["node", "forget", "--registry-key", "/elsewhere/x"]).code, 2, "only registry keys")
+        XCTAssertEqual(fleet.run(["node", "forget"]).code, 2, "a name or --registry-key")
     }
 
     func testWatchLinesEscapeNames() throws {
