@@ -55,6 +55,10 @@ public struct FleetView: Equatable, Sendable {
         public var valueError: String?
         public var hostname: String?
         public var version: String?
+        /// The machine (`/etc/machine-id`) and boot of the agent's latest start,
+        /// as it reports them (nil from older and lab agents).
+        public var machineID: String?
+        public var bootID: String?
         /// Whether `<prefix>/heartbeat/<node>` exists.
         public var hasHeartbeat: Bool
         /// Whether `<prefix>/nodes/<node>` exists.
@@ -259,6 +263,8 @@ public struct FleetView: Equatable, Sendable {
         var node = Node(name: name, state: .dead, hasHeartbeat: heartbeat != nil, isRegistered: registry != nil)
         node.hostname = record.flatMap { $0.hostname.isEmpty ? nil : $0.hostname }
         node.version = record.flatMap { $0.version.isEmpty ? nil : $0.version }
+        node.machineID = record?.machineID
+        node.bootID = record?.bootID
         let errors = [heartbeat?.valueError.map { "heartbeat: \($0)" }, registry?.valueError.map { "registry: \($0)" }]
         node.valueError = errors.compactMap { $0 }.isEmpty ? nil : errors.compactMap { $0 }.joined(separator: "; ")
 
@@ -297,6 +303,7 @@ public struct FleetView: Equatable, Sendable {
             node.configError = beat.configError
             if !beat.hostname.isEmpty { node.hostname = beat.hostname }
             if let version = beat.version, !version.isEmpty { node.version = version }
+            if let machine = beat.machineID, !machine.isEmpty { node.machineID = machine }
         }
         // A heartbeat without ts (0) says nothing about when it was written.
         node.lastSeen = lastSeen ?? beat.flatMap { $0.ts > 0 ? $0.ts : nil }

@@ -9,7 +9,10 @@ enum StatusReport {
     static let header = ["NODE", "STATE", "SINCE", "LAST SEEN", "INTERVAL", "CPU", "MEM", "DISK R/W", "NET IN/OUT"]
 
     /// The table's columns: the standard ones, or with `-o wide` also the
-    /// hostname, the agent's version and where the node's config comes from.
+    /// hostname, the agent's version, its machine and boot (the IDs' first 12
+    /// and 8 hex digits, as `hostnamectl` and `journalctl --list-boots` show
+    /// them: enough to tell two machines or two boots apart) and where the
+    /// node's config comes from.
     enum Columns {
         case standard
         case wide(ConfigSources)
@@ -17,14 +20,16 @@ enum StatusReport {
         var header: [String] {
             switch self {
             case .standard: return StatusReport.header
-            case .wide: return StatusReport.header + ["HOSTNAME", "VERSION", "CONFIG"]
+            case .wide: return StatusReport.header + ["HOSTNAME", "VERSION", "MACHINE", "BOOT", "CONFIG"]
             }
         }
 
         func row(_ node: FleetView.Node, now: Double, leader: LeaderRecord?) -> [String] {
             let row = StatusReport.row(node, now: now, leader: leader)
             guard case let .wide(sources) = self else { return row }
-            return row + [StatusReport.cell(node.hostname, limit: 64), StatusReport.cell(node.version, limit: 32), sources.source(of: node.name)]
+            return row + [StatusReport.cell(node.hostname, limit: 64), StatusReport.cell(node.version, limit: 32),
+                          StatusReport.cell(node.machineID.map { String($0.prefix(12)) }, limit: 12),
+                          StatusReport.cell(node.bootID.map { String($0.prefix(8)) }, limit: 8), sources.source(of: node.name)]
         }
     }
 

@@ -89,9 +89,11 @@ struct Fleet {
         return Result(code: code, stdout: output.stdout, stderr: output.stderr)
     }
 
-    func register(_ node: String, lastStart: Double, stopped: Bool = false, stoppedAt: Double? = nil) throws {
-        let record = NodeRecord(node: node, hostname: node + ".lan", version: "0.1.0", firstStart: lastStart - 3600,
+    func register(_ node: String, lastStart: Double, stopped: Bool = false, stoppedAt: Double? = nil,
+                  machineID: String? = nil, bootID: String? = nil) throws {
+        var record = NodeRecord(node: node, hostname: node + ".lan", version: "0.1.0", firstStart: lastStart - 3600,
                                 lastStart: lastStart, stopped: stopped, stoppedAt: stoppedAt)
+        (record.machineID, record.bootID) = (machineID, bootID)
         try client.put(layout.registry(node), value: record.encoded())
     }
 

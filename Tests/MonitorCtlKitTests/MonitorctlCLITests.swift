@@ -112,18 +112,20 @@ final class MonitorctlCLITests: CtlTestCase {
 
     func testStatusWideAndNoHeaders() throws {
         try writeFleet()
+        try fleet.register("alpha", lastStart: now - 600, machineID: "4f0c9a1be2d34c5f8a6b7c8d9e0f1a2b",
+                           bootID: "9a7d3e21f00b4c6d8e9fa0b1c2d3e4f5")
         let wide = fleet.run(["status", "-o", "wide"], now: now)
         let rows = tableRows(wide.stdout)
-        XCTAssertEqual(rows[0], StatusReport.header + ["HOSTNAME", "VERSION", "CONFIG"])
-        XCTAssertEqual(Array(rows[1].suffix(3)), ["alpha.lan", "0.1.0", "node"])
-        XCTAssertEqual(Array(rows[2].suffix(3)), ["beta.lan", "0.1.0", "built-in"])
+        XCTAssertEqual(rows[0], StatusReport.header + ["HOSTNAME", "VERSION", "MACHINE", "BOOT", "CONFIG"])
+        XCTAssertEqual(Array(rows[1].suffix(5)), ["alpha.lan", "0.1.0", "4f0c9a1be2d3", "9a7d3e21", "node"])
+        XCTAssertEqual(Array(rows[2].suffix(5)), ["beta.lan", "0.1.0", "-", "-", "built-in"])
         try fleet.client.put(fleet.layout.defaultConfig, #"{"interval": 30}"#)
         XCTAssertEqual(tableRows(fleet.run(["status", "-o", "wide", "beta"], now: now).stdout)[1].last, "default")
 
         let bare = fleet.run(["status", "--no-headers"], now: now)
         XCTAssertEqual(bare.code, 2)
         XCTAssertEqual(tableRows(bare.stdout).map { $0.first }, ["alpha", "beta", "gamma"], "rows only: \(bare.stdout)")
-        XCTAssertEqual(tableRows(fleet.run(["status", "--no-headers", "-o", "wide", "--state", "dead"], now: now).stdout).map(\.count), [12])
+        XCTAssertEqual(tableRows(fleet.run(["status", "--no-headers", "-o", "wide", "--state", "dead"], now: now).stdout).map(\.count), [14])
     }
 
     /// Every `-o json` output parses and has the documented keys.

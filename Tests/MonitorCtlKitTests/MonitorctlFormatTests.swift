@@ -58,7 +58,7 @@ final class MonitorctlFormatTests: XCTestCase {
         XCTAssertEqual(Suggestion.hint(for: "q", among: ["alpha"]), "")
         XCTAssertEqual(Suggestion.unknownCommand(in: ["--endpoints", "x:1", "stauts"]),
                        "unknown command 'stauts' for 'monitorctl'; did you mean 'status'? "
-                       + "(expected one of: status, config, node, watch, endpoints, help)")
+                       + "(expected one of: status, config, node, watch, endpoints, auth, help)")
         XCTAssertEqual(Suggestion.unknownCommand(in: ["config", "lsit"])?.hasPrefix("unknown command 'lsit' for 'monitorctl config'; did you mean 'list'?"), true)
         XCTAssertNil(Suggestion.unknownCommand(in: ["status", "--bogus"]), "a known command: the parser's error stands")
         XCTAssertNil(Suggestion.unknownCommand(in: ["--endpoints", "status"]), "the option's value is not a command word")
