@@ -3,6 +3,7 @@ import Glibc
 import DaemonKit
 import EtcdClient
 import FleetModel
+import HTTPServer
 import Logging
 import MonitorSettings
 
@@ -23,7 +24,11 @@ import MonitorSettings
 /// transition, batched, by its own worker); standbys keep the same view warm
 /// and, on taking over, report exactly what differs from the records. Ends
 /// with `stop()`, which resigns (revokes the election lease) so a standby leads
-/// within milliseconds.
+/// within milliseconds. With `[Server] Listen`, an `HTTPServer` serves
+/// /metrics, the fleet page and /healthz on its own threads from a
+/// `FleetSnapshotBox` that this loop refills at most every 0.25 s, only when
+/// something changed (and every 5 s regardless): a scrape never touches the
+/// loop, and nobody scraping costs nothing but that.
 public final class ServerDaemon: Daemon {
     public enum Message: Sendable {
         case watch(ResumableWatch.Update)
@@ -109,6 +114,19 @@ public final class ServerDaemon: Daemon {
     /// State writes are failing (said once, until one goes through).
     private var stateWritesFailing = false
     private let hostname: String
+    /// What the HTTP listener serves, and the listener (nil: off or not bound).
+    private let snapshots = FleetSnapshotBox()
+    private var http: HTTPServer?
+    /// Why the listener is not there although `Listen` asks for one.
+    private var httpFailure: String?
+    /// The address the listener was started for.
+    private var listening: ListenAddress?
+    /// Something the snapshot shows changed since the last publication.
+    private var viewChanged = true
+    private var nextPublish: MonotonicInstant?
+    private var lastEventAt: Double?
+    private var etcdErrors = 0
+    private var transitionCounts: [String: [String: Int]] = [:]
 
     public init(settings: Settings, logger: Logger, context: DaemonContext<Message>,
                 hostname: String = CommandSupport.hostname()) {
@@ -135,10 +153,11 @@ public final class ServerDaemon: Daemon {
                     metadata: ["event": "STARTED"])
         nextSummary = summaryInterval.map { now + $0 }
         nextCompaction = retention.map { now + $0 }
+        startListener(now: now)
     }
 
     public var nextDeadline: MonotonicInstant? {
-        [fleetDeadline, nextSummary, nextCompaction, gate.nextDeadline, leadership.nextRetry, nextStateRetry]
+        [fleetDeadline, nextSummary, nextCompaction, gate.nextDeadline, leadership.nextRetry, nextStateRetry, nextPublish]
             .compactMap { $0 }.min()
     }
 
@@ -146,7 +165,9 @@ public final class ServerDaemon: Daemon {
         if let deadline = fleetDeadline, now >= deadline {
             report(fleet.tick(now: now.seconds), now: now)
             refreshDeadline()
+            changed(now: now)
         }
+        if let due = nextPublish, now >= due { publish(now: now) }
         if let due = nextSummary, now >= due {
             logSummary(now: now)
             nextSummary = summaryInterval.map { now + $0 }
@@ -173,6 +194,7 @@ public final class ServerDaemon: Daemon {
         case let .watch(update):
             handle(update, now: now)
         case let .compacted(revision, failure):
+            if failure != nil { etcdErrors += 1 }
             if let failure {
                 if !compactionFailing {
                     logger.warning("compacting etcd's history to revision \(revision) failed (\(failure)); retrying every \(settings.server.historyRetentionSec) s",
@@ -197,6 +219,64 @@ public final class ServerDaemon: Daemon {
             handleWritten(nodes, outcome, now: now)
         }
         refreshDeadline()
+        changed(now: now)
+    }
+
+    // MARK: HTTP
+
+    /// Starts the listener `Listen` asks for; a failure is logged and shown in
+    /// STATUS, and the server runs on without it (its verdicts matter more).
+    private func startListener(now: MonotonicInstant) {
+        httpFailure = nil
+        listening = settings.server.listen
+        guard let address = settings.server.listen else { return }
+        let endpoints = FleetEndpoints(box: snapshots)
+        do {
+            let server = try HTTPServer(host: address.host, port: address.port) { endpoints.answer($0) }
+            http = server
+            let bound = ListenAddress(host: address.host, port: server.port)
+            logger.info("serving /metrics and the fleet page on http://\(bound)/", metadata: ["event": "HTTP_LISTENING"])
+        } catch {
+            httpFailure = "\(error)"
+            logger.error("no HTTP listener: \(error) ([Server] Listen in \(context.settingsPath)); monitoring goes on without /metrics",
+                         metadata: ["event": "HTTP_FAILED"])
+        }
+        publish(now: now)
+    }
+
+    private func stopListener() {
+        http?.stop()
+        http = nil
+    }
+
+    /// Notes that the view may differ from the published one; publishes at most
+    /// every `FleetSnapshotBox.coalesce` seconds.
+    private func changed(now: MonotonicInstant) {
+        guard http != nil else { return }
+        viewChanged = true
+        if let due = nextPublish, due <= now + FleetSnapshotBox.coalesce { return }
+        nextPublish = now + FleetSnapshotBox.coalesce
+    }
+
+    /// Builds the snapshot the listener serves (a view in wall-clock seconds).
+    private func publish(now: MonotonicInstant) {
+        guard http != nil else { nextPublish = nil; return }
+        let offset = Self.wallOffset()
+        let nodes = fleet.view(now: now.seconds).nodes.map { node -> FleetView.Node in
+            var node = node
+            node.since = node.since.map { $0 + offset }
+            node.lastSeen = node.lastSeen.map { $0 + offset }
+            node.stateSource = .server
+            return node
+        }
+        let wallNow = now.seconds + offset
+        snapshots.publish(FleetSnapshot(
+            view: FleetView(nodes: nodes, now: wallNow), leader: leadership.holder?.record,
+            leading: leadership.isLeading, synced: synced, watchConnected: watchUp, frozenSince: frozenSince,
+            lastEventAt: lastEventAt, etcdErrors: etcdErrors, transitions: transitionCounts,
+            staleAfterRounds: settings.server.staleAfterRounds, publishedAt: wallNow))
+        viewChanged = false
+        nextPublish = now + FleetSnapshotBox.refresh
     }
 
     // MARK: Leadership
@@ -277,6 +357,7 @@ public final class ServerDaemon: Daemon {
         case .fenced:
             act(leadership.fenced(), now: now)
         case let .failed(reason):
+            etcdErrors += 1
             if !stateWritesFailing {
                 logger.warning("recording the state of \(nodes.count) node\(nodes.count == 1 ? "" : "s") failed (\(reason)); retrying in \(Interval.text(Self.stateRetryDelay))",
                                metadata: ["event": "STATE_WRITE_FAILED"])
@@ -298,6 +379,7 @@ public final class ServerDaemon: Daemon {
     private static func wallOffset() -> Double { WallClock.now() - MonotonicClock.now() }
 
     private func handle(_ update: ResumableWatch.Update, now: MonotonicInstant) {
+        if case .disconnected = update {} else { lastEventAt = WallClock.now() }
         switch update {
         case let .snapshot(kvs, revision):
             thaw(now: now)
@@ -333,6 +415,7 @@ public final class ServerDaemon: Daemon {
         case .heard:
             break
         case let .disconnected(error, retryIn):
+            etcdErrors += 1
             if watchUp != false { freeze(error, retryIn: retryIn, now: now) }
             watchUp = false
         }
@@ -419,6 +502,7 @@ public final class ServerDaemon: Daemon {
     /// Logs the transitions as events and records the state changes, when this
     /// server reports; a standby only mentions them at debug level.
     private func log(_ transitions: [FleetState.Transition], now: MonotonicInstant) {
+        for t in transitions { transitionCounts[t.node, default: [:]][t.event.rawValue, default: 0] += 1 }
         guard reporting else {
             for t in transitions where t.event.isStateChange {
                 logger.debug("standby: node \(t.node) \(t.event.rawValue) (\(t.detail)), reported by the leader")
@@ -471,6 +555,7 @@ public final class ServerDaemon: Daemon {
         }
         if let since = frozenSince { line += "; view frozen since \(WallClock.text(since)): etcd unreachable, watch retrying" }
         if gate.etcdFull { line += "; etcd out of space (NOSPACE): rounds unknown" }
+        if let failure = httpFailure { line += "; no HTTP listener (\(failure))" }
         return line
     }
 
@@ -607,6 +692,7 @@ public final class ServerDaemon: Daemon {
     }
 
     public func stop() {
+        stopListener()
         stopWatch()
         logger.notice("stopped", metadata: ["event": "STOPPED"])
     }
@@ -633,5 +719,10 @@ public final class ServerDaemon: Daemon {
         nextSummary = summaryInterval.map { now + $0 }
         nextCompaction = retention.map { now + $0 }
         refreshDeadline()
+        if new.server.listen != listening {
+            stopListener()
+            startListener(now: now)
+        }
+        changed(now: now)
     }
 }

@@ -34,7 +34,7 @@ final class SettingsKeyTests: XCTestCase {
             "Etcd.Endpoints", "Etcd.KeyPrefix", "Etcd.RequestTimeoutSec",
             "Agent.NodeName", "Agent.LeaseTTLSec",
             "Server.CPUWarnPercent", "Server.MemoryWarnPercent", "Server.SummaryIntervalSec",
-            "Server.StaleAfterRounds", "Server.HistoryRetentionSec", "Server.ElectionTTLSec",
+            "Server.StaleAfterRounds", "Server.HistoryRetentionSec", "Server.ElectionTTLSec", "Server.Listen",
             "Log.Level",
         ])
         for section in SettingsSection.allCases {
