@@ -39,7 +39,7 @@ let package = Package(
         // Layer 0
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CSystemd", linkerSettings: [.linkedLibrary("systemd")]),
-        .target(name: "CMicroHTTPD", linkerSettings: [.linkedLibrary("microhttpd")]),
+        .target(name: "CMicroHTTPD", linkerSettings: [.linkedLibrary("microhttpd"), .linkedLibrary("z")]),
         .target(name: "Concurrency"),
         .target(name: "JSONStream"),
         .target(name: "SafeText"),

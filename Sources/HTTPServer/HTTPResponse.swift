@@ -19,11 +19,14 @@ public struct HTTPResponse: Sendable {
     public var status: Int
     public var contentType: ContentType
     public var body: [UInt8]
+    /// Sent gzipped to clients that accept it, when large enough to gain.
+    public var compressible: Bool
 
-    public init(status: Int, contentType: ContentType, body: [UInt8]) {
+    public init(status: Int, contentType: ContentType, body: [UInt8], compressible: Bool = false) {
         self.status = status
         self.contentType = contentType
         self.body = body
+        self.compressible = compressible
     }
 
     public static func text(_ status: Int, _ text: String) -> HTTPResponse {

@@ -12,10 +12,15 @@ public final class HTTPServer: @unchecked Sendable {
     // by the owner; libmicrohttpd's threads only see `router`, which is Sendable.
 
     /// Limits that keep slow or many clients from holding more than they should.
+    /// Connections are polled (epoll), not a thread each: an open connection
+    /// costs its memory pool only (`requestBytes`), so 512 of them at most 8 MiB.
+    /// A slow client that keeps trickling bytes is not cut by the idle timeout
+    /// (libmicrohttpd 0.9.75 has no whole-request deadline): the per-address
+    /// limit keeps one address from taking more than half of the connections.
     public struct Limits: Sendable {
         public var threads: UInt32 = 2
-        public var connections: UInt32 = 64
-        public var connectionsPerClient: UInt32 = 32
+        public var connections: UInt32 = 512
+        public var connectionsPerClient: UInt32 = 256
         /// Idle seconds before a connection (a half-sent request included) is closed.
         public var timeoutSeconds: UInt32 = 5
         /// Bytes for one request's line and headers; larger is answered 4xx.
@@ -86,6 +91,7 @@ public final class HTTPServer: @unchecked Sendable {
         }
         reply.pointee.status = UInt32(response.status)
         reply.pointee.content_type = response.contentType.pointer
+        reply.pointee.compress = response.compressible ? 1 : 0
         reply.pointee.allow = response.status == 405 ? HTTPResponse.ContentType.allowGet.pointer : nil
         let count = response.body.count
         if count > 0, let buffer = malloc(count) {

@@ -22,11 +22,13 @@ public struct FleetEndpoints: Sendable {
             switch path {
             case "/metrics":
                 return HTTPResponse(status: 200, contentType: .prometheus,
-                                    body: MetricsExposition.render(snapshot, process: Self.process(), now: now))
+                                    body: MetricsExposition.render(snapshot, process: Self.process(), now: now),
+                                    compressible: true)
             case "/api/fleet":
                 return HTTPResponse(status: 200, contentType: .json,
                                     body: FleetJSON.document(snapshot.view, leader: snapshot.leader,
-                                                             staleAfterRounds: snapshot.staleAfterRounds))
+                                                             staleAfterRounds: snapshot.staleAfterRounds),
+                                    compressible: true)
             case "/api/server":
                 return HTTPResponse(status: 200, contentType: .json, body: Self.server(snapshot, now: now))
             default:
