@@ -4,7 +4,9 @@
 /// server-sent events: no connection is held between updates, so a page left
 /// open costs the listener nothing between its requests. It says when its
 /// data is old (a failed fetch, or the server's loop not publishing), when the
-/// server is blind (view frozen) and when it is a standby.
+/// server is blind (view frozen) and when it is a standby. A row whose state,
+/// interval or config error changed while the page was open is highlighted for
+/// 30 s, with what changed in its title (and `data-changed`).
 enum FleetPage {
     static let html: [UInt8] = Array(text.utf8)
 
@@ -27,6 +29,7 @@ td.state span{color:#fff;padding:1px 8px;border-radius:8px}
 .bar{display:inline-block;width:60px;height:8px;background:#e5e5e5;vertical-align:middle;margin-right:4px}
 .bar i{display:block;height:8px;background:#2563eb}
 .err{color:#b91c1c;white-space:normal}
+tr.changed{background:#fef9c3}
 #wrap{overflow-x:auto}
 @media (max-width:600px){.wide{display:none}}
 </style></head><body>
@@ -44,7 +47,14 @@ function ago(t,now){if(t==null)return"-";let s=Math.max(0,now-t);
  return s<90?Math.round(s)+" s ago":s<5400?Math.round(s/60)+" min ago":s<172800?Math.round(s/3600)+" h ago":Math.round(s/86400)+" d ago"}
 function rate(v){if(v==null)return"-";const u=["B/s","KiB/s","MiB/s","GiB/s"];let i=0;while(v>=1024&&i<3){v/=1024;i++}return v.toFixed(i?1:0)+" "+u[i]}
 function bar(p){if(p==null)return"-";const w=Math.max(0,Math.min(100,p));return'<span class="bar"><i style="width:'+w+'%"></i></span>'+p.toFixed(1)+"%"}
-let lastOK=0;
+let lastOK=0,previous=null;const changes={};
+function noteChanges(nodes,now){const seen={};
+ for(const n of nodes){const row={state:n.state,interval:n.interval,config_error:n.config_error};seen[n.node]=row;
+  const old=previous&&previous[n.node];if(!old)continue;
+  const what=Object.keys(row).filter(k=>old[k]!==row[k]).map(k=>k+" "+old[k]+" -> "+row[k]);
+  if(what.length)changes[n.node]={text:what.join(", "),at:now}}
+ previous=seen}
+function changed(node,now){const c=changes[node];return c&&now-c.at<30?c.text:null}
 function banner(text,bad){const b=document.getElementById("banner");b.style.display=text?"block":"none";b.textContent=text||"";b.className=bad?"bad":""}
 async function refresh(){
  try{
@@ -52,8 +62,9 @@ async function refresh(){
   if(!fr.ok||!sr.ok)throw new Error("HTTP "+fr.status+"/"+sr.status);
   const fleet=await fr.json(),server=await sr.json();lastOK=Date.now();
   document.getElementById("counts").innerHTML=states.map(s=>'<span class="'+s+'">'+fleet.counts[s]+" "+s+"</span>").join("");
-  document.getElementById("rows").innerHTML=fleet.nodes.map(n=>{const m=n.metrics||{};
-   return"<tr data-node=\""+esc(n.node)+"\"><td>"+esc(n.node)+'</td><td class="state"><span class="'+esc(n.state)+'">'+esc(n.state)+"</span></td><td>"
+  noteChanges(fleet.nodes,fleet.time);
+  document.getElementById("rows").innerHTML=fleet.nodes.map(n=>{const m=n.metrics||{},c=changed(n.node,fleet.time);
+   return"<tr"+(c?' class="changed" title="'+esc(c)+'" data-changed="'+esc(c)+'"':"")+"><td>"+esc(n.node)+'</td><td class="state"><span class="'+esc(n.state)+'">'+esc(n.state)+"</span></td><td>"
    +ago(n.since,fleet.time)+"</td><td>"+ago(n.last_seen,fleet.time)+'</td><td class="wide">'+(n.interval==null?"-":n.interval+" s")
    +"</td><td>"+bar(m.cpu)+"</td><td>"+bar(m.memory)+'</td><td class="wide">'+rate(m["disk read"])+" / "+rate(m["disk write"])
    +'</td><td class="wide">'+rate(m["net in"])+" / "+rate(m["net out"])+'</td><td class="err">'+(n.config_error?esc(n.config_error):"")+"</td></tr>"}).join("");
