@@ -31,7 +31,7 @@ RELEASE    := .build/release
 # Debian packages, by who needs them. `make` needs only BUILD_PACKAGES; check, demo,
 # e2e and bench add TEST_PACKAGES; deb adds DEB_TOOLS (e2e builds the packages too).
 BUILD_PACKAGES := libsystemd-dev libcurl4-openssl-dev libmicrohttpd-dev zlib1g-dev
-TEST_PACKAGES  := etcd-server etcd-client iproute2 systemd jq man-db groff-base prometheus chromium
+TEST_PACKAGES  := etcd-server etcd-client iproute2 systemd jq man-db groff-base prometheus chromium curl
 DEB_TOOLS      := debhelper lintian dpkg-dev fakeroot
 # The Swift runtime and Foundation are linked in, so installed binaries run on
 # nodes without the toolchain (they need only libc, libcurl, libsystemd and, for

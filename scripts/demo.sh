@@ -31,7 +31,7 @@ wait_for() { # wait_for FILE TEXT TIMEOUT_S
 }
 show() { grep -- "$2" "$1" | sed "s/^/   $3 /"; }
 
-CLIENT=$(free_port); PEER=$(free_port)
+CLIENT=$(free_port); PEER=$(free_port); HTTP=$(free_port)
 ENDPOINT=http://127.0.0.1:$CLIENT
 ETCDCTL="etcdctl --endpoints=$ENDPOINT"
 
@@ -50,6 +50,8 @@ Endpoints=$ENDPOINT
 [Agent]
 NodeName=$([ "$name" = server ] || echo "$name")
 LeaseTTLSec=3
+[Server]
+Listen=127.0.0.1:$HTTP
 CONF
 done
 
@@ -73,6 +75,11 @@ if "$BIN/monitorctl" status --help >/dev/null 2>&1; then
     step "monitorctl status"
     "$BIN/monitorctl" status --config "$WORK/server.conf" | sed 's/^/   /' || true
 fi
+
+step "the fleet page and Prometheus' /metrics"
+echo "   fleet page: http://127.0.0.1:$HTTP/   (live; /api/fleet, /healthz)"
+echo "   curl -s http://127.0.0.1:$HTTP/metrics | grep monitor_node_up"
+curl -s "http://127.0.0.1:$HTTP/metrics" | grep monitor_node_up | sed 's/^/   /'
 
 step "retune worker1 live: interval 2 s"
 T0=$(date +%s.%N)
@@ -99,6 +106,9 @@ wait "$W1" 2>/dev/null || true
 wait_for "$WORK/server.log" "node worker1 DEAD" 10
 echo "   seen by the server after $(( ($(date +%s%N) - T0) / 1000000 )) ms"
 show "$WORK/server.log" "DEAD" "[server]"
+sleep 0.5 # the listener's view is refreshed at most every 0.25 s
+echo "   curl -s http://127.0.0.1:$HTTP/metrics | grep monitor_node_up"
+curl -s "http://127.0.0.1:$HTTP/metrics" | grep monitor_node_up | sed 's/^/   /'
 if "$BIN/monitorctl" status --help >/dev/null 2>&1; then
     step "monitorctl status"
     "$BIN/monitorctl" status --config "$WORK/server.conf" | sed 's/^/   /' || true

@@ -56,19 +56,23 @@ public struct FleetEndpoints: Sendable {
         return w.takeLine()
     }
 
-    /// This process's CPU time, resident memory and start time, from /proc/self.
+    /// This process's CPU time, resident memory and start time, from
+    /// /proc/self (the unit's ProcSubset=pid hides /proc/stat, so the start is
+    /// placed on the wall clock through CLOCK_BOOTTIME, the base of `starttime`).
     static func process() -> MetricsExposition.Process? {
         guard let stat = read("/proc/self/stat"), let close = stat.lastIndex(of: ")"),
-              let statm = read("/proc/self/statm"), let boot = read("/proc/stat") else { return nil }
+              let statm = read("/proc/self/statm") else { return nil }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         let pages = statm.split(separator: " ")
-        let bootTime = boot.split(separator: "\n").first { $0.hasPrefix("btime ") }.flatMap { Double($0.dropFirst(6)) }
         // After the command: utime, stime and starttime are fields 14, 15 and 22 (1-based).
         guard fields.count > 19, pages.count > 1, let utime = Double(fields[11]), let stime = Double(fields[12]),
-              let start = Double(fields[19]), let rss = Double(pages[1]), let bootTime else { return nil }
+              let start = Double(fields[19]), let rss = Double(pages[1]) else { return nil }
+        var boot = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &boot)
+        let sinceBoot = Double(boot.tv_sec) + Double(boot.tv_nsec) / 1e9
         let hertz = Double(sysconf(Int32(_SC_CLK_TCK)))
         return .init(cpuSeconds: (utime + stime) / hertz, residentBytes: rss * Double(sysconf(Int32(_SC_PAGESIZE))),
-                     startTime: bootTime + start / hertz)
+                     startTime: WallClock.now() - sinceBoot + start / hertz)
     }
 
     private static func read(_ path: String) -> String? {
