@@ -21,13 +21,15 @@ public enum MetricsExposition {
     public static func render(_ snapshot: FleetSnapshot, process: Process?, now: Double) -> [UInt8] {
         var out = Writer(capacity: 4096 + snapshot.view.nodes.count * 1400)
         let nodes = snapshot.view.nodes
+        // Each node's `node="..."` escaped once, not once per family (19 of them).
+        out.labels = nodes.map { Array("node=\"\(escaped($0.name))\"".utf8) }
 
         out.family("monitor_node_up", .gauge, "1 when the node is alive, 0 when stale, stopped or dead.")
-        for node in nodes { out.sample("monitor_node_up", node: node.name, node.state == .alive ? 1 : 0) }
+        for (i, node) in nodes.enumerated() { out.sample("monitor_node_up", node: i, node.state == .alive ? 1 : 0) }
         out.family("monitor_node_state", .gauge, "The node's state, one-hot: 1 for the state it is in.")
-        for node in nodes {
+        for (i, node) in nodes.enumerated() {
             for state in FleetView.State.allCases {
-                out.sample("monitor_node_state", node: node.name, label: ("state", state.rawValue), node.state == state ? 1 : 0)
+                out.sample("monitor_node_state", node: i, label: ("state", state.rawValue), node.state == state ? 1 : 0)
             }
         }
         out.gauge("monitor_node_since_timestamp_seconds", "Unix time the node entered its state.", nodes) { $0.since }
@@ -38,8 +40,8 @@ public enum MetricsExposition {
         out.gauge("monitor_node_memory_available_bytes", "MemAvailable.", nodes) { $0.memoryAvailableBytes.map { Double($0) } }
         for (counter, name, help) in counters {
             out.family(name, .counter, help)
-            for node in nodes {
-                if let value = node.counters[counter.rawValue] { out.sample(name, node: node.name, value) }
+            for (i, node) in nodes.enumerated() {
+                if let value = node.counters[counter.rawValue] { out.sample(name, node: i, value) }
             }
         }
         out.gauge("monitor_node_config_error", "1 when the agent rejected its latest config value.", nodes) {
@@ -47,9 +49,9 @@ public enum MetricsExposition {
         }
         out.family("monitor_node_transitions_total", .counter,
                    "Transitions this server saw per node and event since it started (only the leader reports them).")
-        for node in nodes {
+        for (i, node) in nodes.enumerated() {
             for (event, count) in (snapshot.transitions[node.name] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                out.sample("monitor_node_transitions_total", node: node.name, label: ("event", event), Double(count))
+                out.sample("monitor_node_transitions_total", node: i, label: ("event", event), Double(count))
             }
         }
 
@@ -118,6 +120,8 @@ public enum MetricsExposition {
     /// Appends lines to one byte buffer.
     private struct Writer {
         var bytes: [UInt8] = []
+        /// Per node (by index in the view), its escaped `node="..."` label.
+        var labels: [[UInt8]] = []
 
         init(capacity: Int) { bytes.reserveCapacity(capacity) }
 
@@ -127,21 +131,43 @@ public enum MetricsExposition {
             text("# HELP \(name) \(help)\n# TYPE \(name) \(kind.rawValue)\n")
         }
 
-        mutating func sample(_ name: String, node: String? = nil, label: (String, String)? = nil, _ value: Double) {
+        /// One sample line; `node` indexes `labels`.
+        mutating func sample(_ name: String, node: Int? = nil, label: (String, String)? = nil, _ value: Double) {
             text(name)
             if node != nil || label != nil {
-                text("{")
-                if let node { text("node=\""); text(escaped(node)); text("\"") }
+                bytes.append(UInt8(ascii: "{"))
+                if let node { bytes.append(contentsOf: labels[node]) }
                 if let label { text(node != nil ? "," : ""); text(label.0); text("=\""); text(escaped(label.1)); text("\"") }
-                text("}")
+                bytes.append(UInt8(ascii: "}"))
             }
-            text(" "); text(number(value)); text("\n")
+            bytes.append(UInt8(ascii: " "))
+            appendNumber(value)
+            bytes.append(UInt8(ascii: "\n"))
+        }
+
+        /// `number(value)` without a String for the common case, a whole number.
+        mutating func appendNumber(_ value: Double) {
+            guard value == value.rounded(), abs(value) < 9.007e15 else { return text(number(value)) }
+            var whole = Int64(value)
+            if whole < 0 { bytes.append(UInt8(ascii: "-")); whole = -whole }
+            if whole == 0 { bytes.append(UInt8(ascii: "0")); return }
+            var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                         UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+            var count = 0
+            withUnsafeMutableBytes(of: &digits) { buffer in
+                while whole > 0 {
+                    buffer[count] = UInt8(ascii: "0") + UInt8(whole % 10)
+                    whole /= 10
+                    count += 1
+                }
+                for i in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[i]) }
+            }
         }
 
         mutating func gauge(_ name: String, _ help: String, _ nodes: [FleetView.Node], _ value: (FleetView.Node) -> Double?) {
             family(name, .gauge, help)
-            for node in nodes {
-                if let v = value(node) { sample(name, node: node.name, v) }
+            for (i, node) in nodes.enumerated() {
+                if let v = value(node) { sample(name, node: i, v) }
             }
         }
 
