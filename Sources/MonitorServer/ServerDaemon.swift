@@ -263,7 +263,7 @@ public final class ServerDaemon: Daemon {
 
     /// `FleetSnapshotBox.coalesce`, or longer for a fleet whose view takes long to
     /// build, so publishing never takes more than 2 % of the loop's time (at
-    /// 10,000 nodes a view takes about 25 ms: at most one every 1.25 s).
+    /// 10,000 nodes a view takes about 15 ms: at most one every 0.75 s).
     private var publishGap: Double { max(FleetSnapshotBox.coalesce, publishSeconds * 50) }
 
     /// Builds the snapshot the listener serves (a view in wall-clock seconds).
