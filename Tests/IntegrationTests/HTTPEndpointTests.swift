@@ -125,6 +125,28 @@ final class HTTPEndpointTests: DaemonTestCase {
         withExtendedLifetime(bystander) {}
     }
 
+    /// A blind server says so: /healthz 503 with the reason, /metrics and the
+    /// page's /api/server show the frozen view; all back once etcd is.
+    func testABlindServerAnswersUnhealthyAndSaysWhy() throws {
+        let etcd = try EtcdCluster()
+        defer { etcd.stop() }
+        let port = try EtcdCluster.freePort()
+        let config = try settingsFile(endpoints: etcd.endpoints, extra: "[Server]\nListen=127.0.0.1:\(port)\n")
+        let server = try DaemonProcess("monitor-serverd", arguments: ["--config", config])
+        try server.waitForLine("watching from")
+        try eventually("healthz 200 once synced") { try HTTPProbe.request(port: port, "/healthz").status == 200 }
+        let down = Date()
+        etcd.kill(member: 0)
+        try server.waitForLine("fleet view frozen", after: down, timeout: 5)
+        try eventually("healthz 503 while blind") { try HTTPProbe.request(port: port, "/healthz").status == 503 }
+        XCTAssertTrue(try HTTPProbe.request(port: port, "/healthz").text.hasPrefix("view frozen since"))
+        XCTAssertTrue(try HTTPProbe.request(port: port, "/metrics").text.contains("monitor_server_view_frozen 1\n"))
+        XCTAssertTrue(try HTTPProbe.request(port: port, "/api/server").text.contains(#""unhealthy" : "view frozen since"#))
+        try etcd.start(member: 0)
+        try etcd.waitUntilReady(timeout: 10)
+        try eventually("healthz 200 again", timeout: 15) { try HTTPProbe.request(port: port, "/healthz").status == 200 }
+    }
+
     private func monitorctlStatusJSON() throws -> [String: Any] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: DaemonProcess.binary("monitorctl"))
