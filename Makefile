@@ -30,11 +30,12 @@ MANPAGES   := man/monitorctl.1 man/monitor.conf.5 man/monitor-agentd.8 man/monit
 RELEASE    := .build/release
 # Debian packages, by who needs them. `make` needs only BUILD_PACKAGES; check, demo,
 # e2e and bench add TEST_PACKAGES; deb adds DEB_TOOLS (e2e builds the packages too).
-BUILD_PACKAGES := libsystemd-dev libcurl4-openssl-dev
-TEST_PACKAGES  := etcd-server etcd-client iproute2 systemd jq man-db groff-base
+BUILD_PACKAGES := libsystemd-dev libcurl4-openssl-dev libmicrohttpd-dev zlib1g-dev
+TEST_PACKAGES  := etcd-server etcd-client iproute2 systemd jq man-db groff-base prometheus chromium curl
 DEB_TOOLS      := debhelper lintian dpkg-dev fakeroot
 # The Swift runtime and Foundation are linked in, so installed binaries run on
-# nodes without the toolchain (they need only libc, libcurl and libsystemd).
+# nodes without the toolchain (they need only libc, libcurl, libsystemd and, for
+# monitor-serverd, libmicrohttpd and zlib: system libraries, linked dynamically).
 RELEASE_FLAGS := -c release --static-swift-stdlib
 # Written by `build` after the static release build of every binary: install
 # depends on it, so a source newer than the last static build rebuilds first.

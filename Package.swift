@@ -4,7 +4,7 @@ import PackageDescription
 // Modules by responsibility. The dependency rule, from the bottom up (an arrow
 // only ever points down; a module imports nothing of its own layer):
 //
-//   0. CCurl, CSystemd: C shims, no logic. Concurrency: locks, mailboxes, threads,
+//   0. CCurl, CSystemd, CMicroHTTPD: C shims, no logic. Concurrency: locks, mailboxes, threads,
 //      signals, the monotonic clock; imports only the standard library and Glibc.
 //      JSONStream: a forward-only JSON reader and writer and base64, for documents
 //      at fleet scale (no tree, no Coder); imports only the standard library and Glibc.
@@ -14,7 +14,8 @@ import PackageDescription
 //      gateway), SystemdNotify (sd_notify, watchdog), MonitorLogging (journald and
 //      stderr log handlers), MonitorSettings (monitor.conf), FleetModel (the etcd
 //      contract: key layout, value formats, metric names, fleet rules), ProcFS
-//      (/proc parsing). They may import layer 0 and swift-log.
+//      (/proc parsing), HTTPServer (a read-only HTTP listener on libmicrohttpd's
+//      threads). They may import layer 0 and swift-log.
 //   2. DaemonKit: the supervisor both daemons run (signals, sd_notify, watchdog,
 //      reload); combines layer 1's SystemdNotify, MonitorLogging, MonitorSettings.
 //   3. MonitorAgent, MonitorServer (the only modules that combine etcd, systemd
@@ -38,6 +39,7 @@ let package = Package(
         // Layer 0
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CSystemd", linkerSettings: [.linkedLibrary("systemd")]),
+        .target(name: "CMicroHTTPD", linkerSettings: [.linkedLibrary("microhttpd"), .linkedLibrary("z")]),
         .target(name: "Concurrency"),
         .target(name: "JSONStream"),
         .target(name: "SafeText"),
@@ -50,6 +52,7 @@ let package = Package(
         .target(name: "MonitorSettings", dependencies: ["SafeText"]),
         .target(name: "FleetModel", dependencies: ["JSONStream", "SafeText"]),
         .target(name: "ProcFS"),
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"]),
         // Layer 2
         .target(name: "DaemonKit", dependencies: [
             "Concurrency", "SystemdNotify", "MonitorLogging", "MonitorSettings", "SafeText",
@@ -61,8 +64,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "MonitorServer", dependencies: [
-            "DaemonKit", "Concurrency", "EtcdClient", "FleetModel", "MonitorSettings", "SystemdNotify",
-            .product(name: "Logging", package: "swift-log"),
+            "DaemonKit", "Concurrency", "EtcdClient", "FleetModel", "HTTPServer", "JSONStream", "MonitorSettings",
+            "SafeText", "SystemdNotify", .product(name: "Logging", package: "swift-log"),
         ]),
         // monitorctl's commands, in a library so tests run them in-process.
         .target(name: "MonitorCtlKit", dependencies: [
@@ -114,7 +117,7 @@ let package = Package(
             "MonitorAgent", "FleetModel", "ProcFS", "ProcFSTestKit", "MonitorSettings", "LoggingTestKit", "Concurrency",
             "EtcdClient",
         ]),
-        .testTarget(name: "MonitorServerTests", dependencies: ["MonitorServer", "FleetModel", "Concurrency"]),
+        .testTarget(name: "MonitorServerTests", dependencies: ["MonitorServer", "FleetModel", "Concurrency", "HTTPServer"]),
         .testTarget(name: "MonitorCtlKitTests", dependencies: [
             "MonitorCtlKit", "FleetModel", "MonitorSettings", "EtcdClient", "EtcdTestSupport", "Concurrency", "SafeText",
         ]),

@@ -39,6 +39,7 @@ for i in 0 1 2; do
     CLUSTER+="${CLUSTER:+,}m$i=${PEERS[$i]}"; ENDPOINTS+="${ENDPOINTS:+,}${CLIENTS[$i]}"
 done
 ETCDCTL="etcdctl --endpoints=$ENDPOINTS"
+HTTP=$(free_port)
 
 step "a 3-member etcd on $ENDPOINTS (data in $WORK/m0..m2)"
 for i in 0 1 2; do
@@ -58,6 +59,8 @@ Endpoints=$ENDPOINTS
 [Agent]
 NodeName=$([ "$name" = server ] || echo "$name")
 LeaseTTLSec=3
+[Server]
+Listen=127.0.0.1:$HTTP
 CONF
 done
 
@@ -81,6 +84,11 @@ if "$BIN/monitorctl" status --help >/dev/null 2>&1; then
     step "monitorctl status"
     "$BIN/monitorctl" status --config "$WORK/server.conf" | sed 's/^/   /' || true
 fi
+
+step "the fleet page and Prometheus' /metrics"
+echo "   fleet page: http://127.0.0.1:$HTTP/   (live; /api/fleet, /healthz)"
+echo "   curl -s http://127.0.0.1:$HTTP/metrics | grep monitor_node_up"
+curl -s "http://127.0.0.1:$HTTP/metrics" | grep monitor_node_up | sed 's/^/   /'
 
 step "retune worker1 live: interval 2 s"
 T0=$(date +%s.%N)
@@ -107,6 +115,9 @@ wait "$W1" 2>/dev/null || true
 wait_for "$WORK/server.log" "node worker1 DEAD" 10
 echo "   seen by the server after $(( ($(date +%s%N) - T0) / 1000000 )) ms"
 show "$WORK/server.log" "DEAD" "[server]"
+sleep 0.5 # the listener's view is refreshed at most every 0.25 s
+echo "   curl -s http://127.0.0.1:$HTTP/metrics | grep monitor_node_up"
+curl -s "http://127.0.0.1:$HTTP/metrics" | grep monitor_node_up | sed 's/^/   /'
 if "$BIN/monitorctl" status --help >/dev/null 2>&1; then
     step "monitorctl status"
     "$BIN/monitorctl" status --config "$WORK/server.conf" | sed 's/^/   /' || true

@@ -32,3 +32,11 @@ case " $missing " in
     fi
     ;;
 esac
+case " $missing " in
+*" prometheus "*)
+    if [ -d /run/systemd/system ]; then
+        echo "stopping and disabling the prometheus.service that prometheus' package started (the tests start their own)"
+        systemctl disable --now prometheus.service prometheus-node-exporter.service 2>/dev/null || true
+    fi
+    ;;
+esac

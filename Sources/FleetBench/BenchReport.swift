@@ -32,6 +32,12 @@ public struct BenchReport: Sendable, Codable {
     public var missedTransitions = 0
     public var falseTransitions = 0
     public var falseExamples: [String] = []
+    /// GET /metrics: the body's bytes, plain and gzipped, and the server's CPU
+    /// per scrape in milliseconds (all threads; see `BenchRun.measureScrapes`).
+    public var metricsBytes = 0
+    public var metricsGzipBytes = 0
+    public var metricsServerCPUMilliseconds = 0.0
+    public var metricsGzipServerCPUMilliseconds = 0.0
     public var monitorctlStatusSeconds = 0.0
     public var monitorctlMaxRSSMiB = 0.0
     /// From SIGTERM to exit; -1 when it had to be killed.
@@ -54,7 +60,8 @@ public struct BenchReport: Sendable, Codable {
             + "server_threads=\(threads) "
             + "server_rss=\(f(serverRSSMiB, 1))MiB cpu_per_event=\(f(serverCPUMicrosecondsPerEvent, 0))us "
             + "dead_delay_median=\(f(dead.median, 3))s dead_delay_max=\(f(dead.max, 3))s "
-            + "left_delay_max=\(f(left.max, 3))s monitorctl_status=\(f(monitorctlStatusSeconds))s/"
+            + "left_delay_max=\(f(left.max, 3))s metrics=\(metricsBytes)B/\(metricsGzipBytes)B_gzip "
+            + "metrics_cpu=\(f(metricsServerCPUMilliseconds, 1))ms/\(f(metricsGzipServerCPUMilliseconds, 1))ms_gzip monitorctl_status=\(f(monitorctlStatusSeconds))s/"
             + "\(f(monitorctlMaxRSSMiB, 1))MiB server_stop=\(f(serverStopSeconds, 3))s "
             + "etcd_cpu=\(f(etcdCPUPercent, 1))% generator_cpu=\(f(generatorCPUPercent, 1))% "
             + "puts/s=\(f(heartbeatPutsPerSecond, 0)) etcd_db_per_put=\(f(etcdBytesPerPut, 0))B keepalives/s=\(f(keepalivesPerSecond, 0)) "

@@ -207,7 +207,8 @@ public final class SimulatedFleet: Sendable {
         }
     }
 
-    /// The heartbeat as the agent writes it: lab fields, interval, six metrics, memory.
+    /// The heartbeat as the agent writes it: lab fields, interval, six metrics,
+    /// memory, six cumulative counters (growing by a round's worth each put).
     private func put(_ shard: Shard, _ name: String, _ state: inout NodeState, status: String) throws {
         state.seq += 1
         var beat = Heartbeat(status: status, ts: WallClock.now(), hostname: name, interval: interval, node: name,
@@ -216,6 +217,14 @@ public final class SimulatedFleet: Sendable {
                                        "net in": 2048, "net out": 100])
         beat.memoryTotalBytes = 16 << 30
         beat.memoryAvailableBytes = 9 << 30
+        let rounds = Double(state.seq)
+        beat.counters = [
+            "cpu_busy_seconds_total": 100_000 + rounds * interval * 0.25, "cpu_seconds_total": 800_000 + rounds * interval * 2,
+            "disk_read_bytes_total": 52_345_678_901 + rounds * interval * 1_258_291,
+            "disk_written_bytes_total": 98_765_432_109 + rounds * interval * 512,
+            "net_received_bytes_total": 7_654_321_098 + rounds * interval * 2048,
+            "net_transmitted_bytes_total": 1_234_567_890 + rounds * interval * 100,
+        ]
         try shard.client.put(layout.heartbeat(name), value: beat.encoded(), lease: state.lease.id)
         shard.counters.withLock { $0.puts += 1 }
     }

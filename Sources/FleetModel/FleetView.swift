@@ -47,6 +47,8 @@ public struct FleetView: Equatable, Sendable {
         /// Latest figures by metric name ("cpu", "memory", "disk read", ...); empty
         /// for a bare lab heartbeat or a node without heartbeat.
         public var metrics: [String: Double]
+        /// Cumulative totals by `CounterName` raw value; empty from older agents.
+        public var counters: [String: Double] = [:]
         public var memoryTotalBytes: UInt64?
         public var memoryAvailableBytes: UInt64?
         /// Why the agent rejected its latest config value, as it reports it.
@@ -298,6 +300,7 @@ public struct FleetView: Equatable, Sendable {
                 node.valueError = node.valueError.map { $0 + "; " + problem } ?? problem
             }
             node.metrics = beat.metrics ?? [:]
+            node.counters = beat.counters ?? [:]
             node.memoryTotalBytes = beat.memoryTotalBytes
             node.memoryAvailableBytes = beat.memoryAvailableBytes
             node.configError = beat.configError

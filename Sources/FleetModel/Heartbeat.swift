@@ -26,6 +26,9 @@ public struct Heartbeat: Equatable, Sendable {
     public var seq: Int64?
     /// Latest round's figures, by metric name.
     public var metrics: [String: Double]?
+    /// Cumulative totals by `CounterName` raw value (a newer agent's; nil from
+    /// older and lab agents).
+    public var counters: [String: Double]?
     public var memoryTotalBytes: UInt64?
     public var memoryAvailableBytes: UInt64?
     /// Why the latest config value was rejected, until a good one arrives.
@@ -78,7 +81,7 @@ public struct Heartbeat: Equatable, Sendable {
 
     /// Field names on the wire (snake_case, as the lab and older agents write them).
     private enum Key: String, CodingKey {
-        case status, ts, hostname, interval, node, version, seq, metrics
+        case status, ts, hostname, interval, node, version, seq, metrics, counters
         case memoryTotalBytes = "memory_total_bytes", memoryAvailableBytes = "memory_available_bytes"
         case configError = "config_error", machineID = "machine_id"
     }
@@ -101,17 +104,8 @@ public struct Heartbeat: Equatable, Sendable {
             case .version: hb.version = try reader.string()
             // Through Double like before: a fractional or huge seq is nil, never a trap.
             case .seq: hb.seq = try reader.number().flatMap { Int64(exactly: $0.rounded()) }
-            case .metrics:
-                guard try reader.kind() == .object else {
-                    try reader.skip()
-                    hb.metrics = nil
-                    return
-                }
-                var figures: [String: Double] = [:]
-                try reader.object { reader, name in
-                    if let value = try reader.number() { figures[name] = value } else { figures[name] = nil }
-                }
-                hb.metrics = figures
+            case .metrics: hb.metrics = try Self.figures(&reader)
+            case .counters: hb.counters = try Self.figures(&reader)
             case .memoryTotalBytes: hb.memoryTotalBytes = try reader.number().flatMap(Self.byteCount)
             case .memoryAvailableBytes: hb.memoryAvailableBytes = try reader.number().flatMap(Self.byteCount)
             case .configError: hb.configError = try reader.string()
@@ -123,6 +117,19 @@ public struct Heartbeat: Equatable, Sendable {
         guard let status else { return nil }
         hb.status = status
         return hb
+    }
+
+    /// An object of numbers (others left out); nil when not an object.
+    private static func figures(_ reader: inout JSONReader) throws -> [String: Double]? {
+        guard try reader.kind() == .object else {
+            try reader.skip()
+            return nil
+        }
+        var figures: [String: Double] = [:]
+        try reader.object { reader, name in
+            if let value = try reader.number() { figures[name] = value } else { figures[name] = nil }
+        }
+        return figures
     }
 
     private static func byteCount(_ value: Double) -> UInt64? {
@@ -145,6 +152,8 @@ public struct Heartbeat: Equatable, Sendable {
             try c.encodeIfPresent(hb.version, forKey: .version)
             try c.encodeIfPresent(hb.seq, forKey: .seq)
             try c.encodeIfPresent(hb.metrics?.mapValues { ($0 * 100).rounded() / 100 }, forKey: .metrics)
+            // Whole numbers: byte counts and centiseconds-precise CPU seconds.
+            try c.encodeIfPresent(hb.counters?.mapValues { ($0 * 100).rounded() / 100 }, forKey: .counters)
             try c.encodeIfPresent(hb.memoryTotalBytes, forKey: .memoryTotalBytes)
             try c.encodeIfPresent(hb.memoryAvailableBytes, forKey: .memoryAvailableBytes)
             try c.encodeIfPresent(hb.configError, forKey: .configError)

@@ -450,6 +450,9 @@ public struct AgentState: Sendable {
         }
         beat.memoryTotalBytes = latestSample.memoryTotalBytes
         beat.memoryAvailableBytes = latestSample.memoryAvailableBytes
+        if !latestSample.counters.isEmpty {
+            beat.counters = Dictionary(uniqueKeysWithValues: latestSample.counters.map { ($0.key.rawValue, $0.value) })
+        }
         return beat
     }
 

@@ -117,6 +117,8 @@ public struct ServerSettings: Equatable, Sendable {
     /// 2 to 300 seconds: the TTL of the lease under which the leading server
     /// holds `<prefix>/leader`; a standby takes over this long after a leader died.
     public var electionTTLSec: Int
+    /// Where the HTTP listener (/metrics, the fleet page) binds; nil: no listener.
+    public var listen: ListenAddress? = ListenAddress(host: "127.0.0.1", port: 9732)
 
     public init(cpuWarnPercent: Double, memoryWarnPercent: Double,
                 summaryIntervalSec: Int, staleAfterRounds: Int, historyRetentionSec: Int, electionTTLSec: Int = 10) {

@@ -110,6 +110,11 @@ struct SettingsKey: Sendable {
                     .wholeNumber(2...300, "a whole number of seconds")) {
             $0.server.electionTTLSec = $1
         },
+        // 9732: not among the ports the exporters register on Prometheus' wiki
+        // (9100 node_exporter, 9090 Prometheus, 9093 Alertmanager, ...).
+        SettingsKey(.server, "Listen", default: "127.0.0.1:9732", .listenAddress) {
+            $0.server.listen = $1
+        },
 
         SettingsKey(.log, "Level", default: "info",
                     .oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])) {

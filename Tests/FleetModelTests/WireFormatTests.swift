@@ -189,3 +189,19 @@ extension WireFormatTests {
 enum MetricNameList {
     static let all = ["cpu", "memory", "disk read", "disk write", "net in", "net out"]
 }
+
+/// The counters field: new, optional, round-tripped, ignored by older readers.
+final class HeartbeatCountersTests: XCTestCase {
+    func testCountersRoundTripAndALabHeartbeatHasNone() throws {
+        var beat = Heartbeat(ts: 1_800_000_000, hostname: "w1", interval: 10)
+        beat.counters = [CounterName.diskWrittenBytes.rawValue: 123_456_789_012, CounterName.cpuSeconds.rawValue: 4321.57]
+        let text = String(decoding: beat.encoded(), as: UTF8.self)
+        XCTAssertTrue(text.contains(#""counters":{"#), text)
+        XCTAssertEqual(try Heartbeat.parse(beat.encoded()).counters, beat.counters)
+        XCTAssertNil(try Heartbeat.parse(Array(#"{"status":"alive","ts":1,"hostname":"lab"}"#.utf8)).counters)
+        // Not an object: read as absent, the heartbeat stays readable.
+        XCTAssertNil(try Heartbeat.parse(Array(#"{"status":"alive","ts":1,"counters":7}"#.utf8)).counters)
+        let node = FleetView.node(name: "w1", heartbeat: .init(heartbeat: beat), registry: nil, now: 1_800_000_001)
+        XCTAssertEqual(node.counters[CounterName.diskWrittenBytes.rawValue], 123_456_789_012)
+    }
+}

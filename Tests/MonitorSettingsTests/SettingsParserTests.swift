@@ -105,7 +105,7 @@ final class SettingsParserTests: XCTestCase {
                         + "CAFile, CertFile, KeyFile, Username, PasswordFile")
         assertError("[Server]\nLevel=info\n", line: 2,
                     "unknown key \"Level\" in [Server]; expected one of: CPUWarnPercent, MemoryWarnPercent, "
-                        + "SummaryIntervalSec, StaleAfterRounds, HistoryRetentionSec, ElectionTTLSec")
+                        + "SummaryIntervalSec, StaleAfterRounds, HistoryRetentionSec, ElectionTTLSec, Listen")
         assertError("[Log]\nFormat=json\n", line: 2,
                     "unknown key \"Format\" in [Log]; expected one of: Level")
     }
@@ -153,5 +153,29 @@ final class SettingsParserTests: XCTestCase {
     func testErrorDescription() {
         XCTAssertEqual(SettingsError(file: "/f", line: 3, message: "m").description, "/f:3: m")
         XCTAssertEqual(SettingsError(file: "/f", line: nil, message: "m").description, "/f: m")
+    }
+}
+
+final class ListenSettingTests: XCTestCase {
+    func testListenAddressesOffAndDefault() throws {
+        XCTAssertEqual(Settings().server.listen, ListenAddress(host: "127.0.0.1", port: 9732))
+        XCTAssertNil(try Settings.parse("[Server]\nListen=off\n", file: "t.conf").server.listen)
+        XCTAssertEqual(try Settings.parse("[Server]\nListen=\n", file: "t.conf").server.listen, Settings().server.listen)
+        XCTAssertEqual(try Settings.parse("[Server]\nListen=0.0.0.0:0\n", file: "t.conf").server.listen,
+                       ListenAddress(host: "0.0.0.0", port: 0))
+        let v6 = try Settings.parse("[Server]\nListen=[::1]:9732\n", file: "t.conf").server.listen
+        XCTAssertEqual(v6, ListenAddress(host: "::1", port: 9732))
+        XCTAssertEqual(v6?.description, "[::1]:9732")
+    }
+
+    func testBadListenNamesFileLineAndTheExpectedForm() {
+        for bad in ["localhost:9732", "127.0.0.1", "127.0.0.1:65536", "127.0.0.1:-1", "1.2.3:80", "[::1]9732", "::1:80"] {
+            XCTAssertThrowsError(try Settings.parse("[Server]\n\nListen=\(bad)\n", file: "/etc/m.conf"), bad) { error in
+                let text = "\(error)"
+                XCTAssertTrue(text.hasPrefix("/etc/m.conf:3:"), text)
+                XCTAssertTrue(text.contains("Listen"), text)
+                XCTAssertTrue(text.contains("an IP address and port"), text)
+            }
+        }
     }
 }

@@ -433,6 +433,26 @@ else
 fi
 
 # --- journalctl -x: the message catalog ---------------------------------------------
+# The HTTP listener inside the hardened unit (ProcSubset=pid, DynamicUser, the
+# syscall filter): /healthz and /metrics on the default 127.0.0.1:9732, read with
+# bash's /dev/tcp (no curl needed on the node).
+http_get() { # http_get NODE PATH: the whole answer, headers included
+    e2e_exec "$1" bash -c "exec 3<>/dev/tcp/127.0.0.1/9732 && printf 'GET $2 HTTP/1.0\r\n\r\n' >&3 && cat <&3" 2>/dev/null
+}
+listener_ok() {
+    local health metrics
+    health=$(http_get "$M" /healthz) && metrics=$(http_get "$M" /metrics) || return 1
+    printf '%s\n' "$metrics" >"$E2E_TMP/metrics.txt"
+    grep -q '^HTTP/1.[01] 200' <<<"$health" && grep -q "^monitor_node_up{node=\"$W1\"} 1" <<<"$metrics" &&
+        grep -q '^process_start_time_seconds ' <<<"$metrics" && grep -q '^monitor_server_leader 1' <<<"$metrics"
+}
+if e2e_wait_for 10 listener_ok; then
+    e2e_ok "$M: monitor-serverd under its hardened unit serves /healthz (200) and /metrics ($W1 up, process metrics) on 127.0.0.1:9732"
+else
+    sed 's/^/# /' "$E2E_TMP/metrics.txt" 2>/dev/null | head -20
+    e2e_not_ok "$M: monitor-serverd under its hardened unit serves /healthz (200) and /metrics on 127.0.0.1:9732"
+fi
+
 # The DEAD record of the network cut, explained by monitor.catalog (installed by make
 # install, which ran journalctl --update-catalog), with @NODE@ filled in.
 catalog_shown() {

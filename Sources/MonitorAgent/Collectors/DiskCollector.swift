@@ -25,6 +25,8 @@ struct DiskCollector: ProcCollector {
             read.counters[device.name] = device.bytesRead
             written.counters[device.name] = device.bytesWritten
         }
+        sample.counters[.diskReadBytes] = Double(read.counters.values.reduce(0, &+))
+        sample.counters[.diskWrittenBytes] = Double(written.counters.values.reduce(0, &+))
         if let previous {
             sample.values[.diskRead] = RateCalculator.perSecond(from: previous.read, to: read)
             sample.values[.diskWrite] = RateCalculator.perSecond(from: previous.written, to: written)

@@ -83,5 +83,6 @@ public final class MetricsCollector {
         }
         sample.memoryTotalBytes = own.memoryTotalBytes ?? sample.memoryTotalBytes
         sample.memoryAvailableBytes = own.memoryAvailableBytes ?? sample.memoryAvailableBytes
+        sample.counters.merge(own.counters) { _, new in new }
     }
 }

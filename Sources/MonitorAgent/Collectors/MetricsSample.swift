@@ -14,6 +14,8 @@ public struct MetricsSample: Equatable, Sendable {
     public var memoryTotalBytes: UInt64?
     /// MemAvailable (or its pre-3.14 estimate) in bytes, alongside `memoryTotalBytes`.
     public var memoryAvailableBytes: UInt64?
+    /// Cumulative totals of the selected metrics' sources, read this round.
+    public var counters: [CounterName: Double] = [:]
     /// Why a selected metric has no value, e.g.
     /// `cannot read /proc/diskstats: No such file or directory`.
     public var errors: [MetricName: String]

@@ -25,6 +25,8 @@ struct NetCollector: ProcCollector {
             received.counters[interface.name] = interface.receiveBytes
             transmitted.counters[interface.name] = interface.transmitBytes
         }
+        sample.counters[.netReceivedBytes] = Double(received.counters.values.reduce(0, &+))
+        sample.counters[.netTransmittedBytes] = Double(transmitted.counters.values.reduce(0, &+))
         if let previous {
             sample.values[.netIn] = RateCalculator.perSecond(from: previous.received, to: received)
             sample.values[.netOut] = RateCalculator.perSecond(from: previous.transmitted, to: transmitted)
