@@ -37,6 +37,7 @@ public final class Supervisor<D: Daemon> {
     private let logger: Logger
     private let settingsPath: String
     private let settingsRequired: Bool
+    private let program: MonitorProgram
     private let mailbox = Mailbox<SupervisorEvent<D.Message>>()
     private let petter: WatchdogPetter
     private let mainWorker: String
@@ -49,14 +50,16 @@ public final class Supervisor<D: Daemon> {
     private let pendingSignals = Locked<[Int32]>([])
 
     /// - Parameters:
-    ///   - settingsPath, settingsRequired: where SIGHUP re-reads the settings.
+    ///   - settingsPath, settingsRequired, program: where and as whom SIGHUP
+    ///     re-reads the settings.
     ///   - make: builds the daemon (no thread may start before `run`).
     public init(logger: Logger, mainWorker: String, settingsPath: String, settingsRequired: Bool,
-                make: (DaemonContext<D.Message>) -> D) {
+                program: MonitorProgram, make: (DaemonContext<D.Message>) -> D) {
         self.logger = logger
         self.mainWorker = mainWorker
         self.settingsPath = settingsPath
         self.settingsRequired = settingsRequired
+        self.program = program
         petter = WatchdogPetter(logger: logger, mainWorker: mainWorker)
         daemon = make(DaemonContext(mailbox: mailbox, progress: petter.progress, workerTick: petter.workerTick,
                                     settingsPath: settingsPath))
@@ -123,7 +126,7 @@ public final class Supervisor<D: Daemon> {
         defer { Notify.send { try SystemdNotifier.ready() } }
         let settings: Settings
         do {
-            settings = try Settings.load(path: settingsPath, required: settingsRequired)
+            settings = try Settings.load(path: settingsPath, required: settingsRequired, program: program)
         } catch {
             logger.error("reload failed: \(error); keeping the running settings", metadata: ["event": "RELOAD_FAILED"])
             reloadFailure = "\(error)"

@@ -8,20 +8,21 @@ public enum CommandSupport {
     /// `--check-config`: loads the settings as a start would and exits, 0 with
     /// one line naming the file when they are valid, else 78 with the one precise
     /// message (what `ExecReload=` runs first, as `nginx -t` or `sshd -t`).
-    public static func checkSettingsAndExit(program: String, configOption: String?) -> Never {
+    public static func checkSettingsAndExit(program: MonitorProgram, configOption: String?) -> Never {
         _ = loadSettingsOrExit(program: program, configOption: configOption)
-        var line = "\(program): settings in \(configOption ?? Settings.defaultPath) are valid\n"
+        var line = "\(program.name): settings in \(configOption ?? Settings.defaultPath) are valid\n"
         line.withUTF8 { _ = write(STDOUT_FILENO, $0.baseAddress, $0.count) }
         exit(0)
     }
 
     /// Loads `--config PATH` (required to exist) or the default file (optional);
     /// on any settings error prints the one precise message and exits 78.
-    public static func loadSettingsOrExit(program: String, configOption: String?) -> Settings {
+    public static func loadSettingsOrExit(program: MonitorProgram, configOption: String?) -> Settings {
         do {
-            return try Settings.load(path: configOption ?? Settings.defaultPath, required: configOption != nil)
+            return try Settings.load(path: configOption ?? Settings.defaultPath, required: configOption != nil,
+                                     program: program)
         } catch {
-            var line = "\(program): \(error)\n"
+            var line = "\(program.name): \(error)\n"
             // write(2), not fputs(stderr): the C global is not concurrency-safe in Swift 6.
             line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
             exit(configExitCode)

@@ -117,6 +117,10 @@ public struct ServerSettings: Equatable, Sendable {
     /// 2 to 300 seconds: the TTL of the lease under which the leading server
     /// holds `<prefix>/leader`; a standby takes over this long after a leader died.
     public var electionTTLSec: Int
+    /// The etcd user monitor-serverd uses instead of `[Etcd] Username` (and
+    /// its password file), so a host running both daemons gives each its own
+    /// rights; "" when unset.
+    public var etcdUsername = "", etcdPasswordFile = ""
     /// Where the HTTP listener (/metrics, the fleet page) binds; nil: no listener.
     public var listen: ListenAddress? = ListenAddress(host: "127.0.0.1", port: 9732)
 
@@ -154,5 +158,20 @@ public struct LogSettings: Equatable, Sendable {
     /// The defaults of `[Log]`.
     public init() {
         self = Settings().log
+    }
+}
+
+/// Which executable reads the settings: the one thing that differs is whose
+/// etcd identity is used (see `Settings.load(path:required:program:)`).
+public enum MonitorProgram: Sendable {
+    case agent, server, monitorctl
+
+    /// The executable's name, as messages start with it.
+    public var name: String {
+        switch self {
+        case .agent: "monitor-agentd"
+        case .server: "monitor-serverd"
+        case .monitorctl: "monitorctl"
+        }
     }
 }

@@ -14,8 +14,13 @@ extension Settings {
     ///   defaults; true for `--config PATH`, where a missing file is an error naming it.
     ///   A missing drop-in directory is always fine. A file that exists but cannot be
     ///   read (permissions, a directory) is always an error naming it.
+    /// - Parameter program: who reads them; monitor-serverd takes `[Server]
+    ///   EtcdUsername` and `EtcdPasswordFile` over `[Etcd] Username` and
+    ///   `PasswordFile` when they are set. Only that program's secrets are read,
+    ///   so an agent never needs (or sees) the server's password file.
     /// - Throws: `SettingsError` for the first problem found; nothing is half-applied.
-    public static func load(path: String = defaultPath, required: Bool) throws -> Settings {
+    public static func load(path: String = defaultPath, required: Bool,
+                            program: MonitorProgram = .monitorctl) throws -> Settings {
         var settings = Settings()
         if let text = try SettingsFile.readText(path) {
             settings = try parse(text, file: path, base: settings)
@@ -29,8 +34,25 @@ extension Settings {
                 settings = try parse(text, file: dropIn, base: settings)
             }
         }
+        if program == .server {
+            try settings.useServerIdentity(settingsFile: path)
+        }
         settings.etcd.credentials = try EtcdCredentials.resolve(settings.etcd, settingsFile: path)
         return settings
+    }
+
+    /// `[Server] EtcdUsername` and `EtcdPasswordFile` replace `[Etcd] Username`
+    /// and `PasswordFile` (both or neither).
+    mutating func useServerIdentity(settingsFile: String) throws {
+        switch (server.etcdUsername.isEmpty, server.etcdPasswordFile.isEmpty) {
+        case (true, true): return
+        case (false, false): (etcd.username, etcd.passwordFile) = (server.etcdUsername, server.etcdPasswordFile)
+        case (false, true), (true, false):
+            let (set, unset) = server.etcdUsername.isEmpty ? ("EtcdPasswordFile", "EtcdUsername")
+                                                           : ("EtcdUsername", "EtcdPasswordFile")
+            throw SettingsError(file: settingsFile, line: nil,
+                                message: "[Server] \(set) is set but \(unset) is not; expected both or neither")
+        }
     }
 
     /// Applies the assignments in `text` on top of `base`; `file` only names the source

@@ -110,6 +110,10 @@ struct SettingsKey: Sendable {
                     .wholeNumber(2...300, "a whole number of seconds")) {
             $0.server.electionTTLSec = $1
         },
+        // The server's own etcd user when it shares a host (and so the settings)
+        // with an agent; see `Settings.load(path:required:program:)`.
+        SettingsKey(.server, "EtcdUsername", default: "", .etcdUser) { $0.server.etcdUsername = $1 },
+        SettingsKey(.server, "EtcdPasswordFile", default: "", .filePath) { $0.server.etcdPasswordFile = $1 },
         // 9732: not among the ports the exporters register on Prometheus' wiki
         // (9100 node_exporter, 9090 Prometheus, 9093 Alertmanager, ...).
         SettingsKey(.server, "Listen", default: "127.0.0.1:9732", .listenAddress) {

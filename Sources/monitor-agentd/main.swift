@@ -34,16 +34,17 @@ struct AgentCommand: ParsableCommand {
     var machineIDFile = AgentDaemon.Options.machineIDPath
 
     func run() throws {
-        if checkConfig { CommandSupport.checkSettingsAndExit(program: "monitor-agentd", configOption: config) }
+        if checkConfig { CommandSupport.checkSettingsAndExit(program: .agent, configOption: config) }
         // Before any thread exists, so only the signal thread ever receives them.
         SignalListener.blockSignals()
-        let settings = CommandSupport.loadSettingsOrExit(program: "monitor-agentd", configOption: config)
+        let settings = CommandSupport.loadSettingsOrExit(program: .agent, configOption: config)
         LoggingBootstrap.bootstrap(identifier: "monitor-agentd", level: Logger.Level(rawValue: settings.log.level) ?? .info)
         let logger = Logger(label: "monitor-agentd")
         let options = AgentDaemon.Options(hostname: CommandSupport.hostname(), procRoot: procRoot,
                                           machineIDFile: machineIDFile)
         let supervisor = Supervisor(logger: logger, mainWorker: AgentDaemon.workLoop,
-                                    settingsPath: config ?? Settings.defaultPath, settingsRequired: config != nil) {
+                                    settingsPath: config ?? Settings.defaultPath, settingsRequired: config != nil,
+                                    program: .agent) {
             AgentDaemon(settings: settings, options: options, logger: logger, context: $0)
         }
         throw ExitCode(supervisor.run())

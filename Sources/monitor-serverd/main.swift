@@ -26,14 +26,15 @@ struct ServerCommand: ParsableCommand {
     var checkConfig = false
 
     func run() throws {
-        if checkConfig { CommandSupport.checkSettingsAndExit(program: "monitor-serverd", configOption: config) }
+        if checkConfig { CommandSupport.checkSettingsAndExit(program: .server, configOption: config) }
         // Before any thread exists, so only the signal thread ever receives them.
         SignalListener.blockSignals()
-        let settings = CommandSupport.loadSettingsOrExit(program: "monitor-serverd", configOption: config)
+        let settings = CommandSupport.loadSettingsOrExit(program: .server, configOption: config)
         LoggingBootstrap.bootstrap(identifier: "monitor-serverd", level: Logger.Level(rawValue: settings.log.level) ?? .info)
         let logger = Logger(label: "monitor-serverd")
         let supervisor = Supervisor(logger: logger, mainWorker: ServerDaemon.mainLoop,
-                                    settingsPath: config ?? Settings.defaultPath, settingsRequired: config != nil) {
+                                    settingsPath: config ?? Settings.defaultPath, settingsRequired: config != nil,
+                                    program: .server) {
             ServerDaemon(settings: settings, logger: logger, context: $0)
         }
         throw ExitCode(supervisor.run())

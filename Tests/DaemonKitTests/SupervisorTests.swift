@@ -49,7 +49,7 @@ final class SupervisorTests: XCTestCase {
     func testMessagesAndDeadlinesReachTheDaemonAndALostWorkerEndsTheRun() {
         var daemon: FakeDaemon?
         let supervisor = Supervisor<FakeDaemon>(logger: Logger(label: "test"), mainWorker: "main loop",
-                                                settingsPath: "/nonexistent", settingsRequired: false) {
+                                                settingsPath: "/nonexistent", settingsRequired: false, program: .agent) {
             let made = FakeDaemon(context: $0)
             daemon = made
             return made
@@ -94,7 +94,7 @@ final class SupervisorTests: XCTestCase {
     func testASignalIsHandledBeforeABacklogOfMessages() {
         var daemon: FloodedDaemon?
         let supervisor = Supervisor<FloodedDaemon>(logger: Logger(label: "test"), mainWorker: "main loop",
-                                                   settingsPath: "/nonexistent", settingsRequired: false) {
+                                                   settingsPath: "/nonexistent", settingsRequired: false, program: .agent) {
             let made = FloodedDaemon(context: $0)
             daemon = made
             return made

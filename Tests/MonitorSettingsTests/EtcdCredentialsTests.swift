@@ -40,6 +40,33 @@ final class EtcdCredentialsTests: XCTestCase {
         XCTAssertEqual("\(systemd.password!)", "<secret>")
     }
 
+    /// A host running an agent and a server: each daemon reads only its own
+    /// identity, so the agent's unit never needs the server's password.
+    func testTheServerTakesItsOwnUserAndOnlyItReadsThatPassword() throws {
+        let file = dir + "/monitor.conf"
+        write(file, "[Etcd]\nUsername=monitor-node-w1\nPasswordFile=node.pw\n"
+                    + "[Server]\nEtcdUsername=monitor-server\nEtcdPasswordFile=server.pw\n", mode: 0o644)
+        write(dir + "/node.pw", "node-secret\n")
+        let agent = try Settings.load(path: file, required: true, program: .agent)
+        XCTAssertEqual(agent.etcd.credentials.username, "monitor-node-w1")
+        XCTAssertEqual(agent.etcd.credentials.password?.value, "node-secret", "server.pw does not exist and is not needed")
+        XCTAssertEqual(try Settings.load(path: file, required: true).etcd.credentials.username, "monitor-node-w1",
+                       "monitorctl uses [Etcd]")
+        XCTAssertThrowsError(try Settings.load(path: file, required: true, program: .server)) { error in
+            XCTAssertEqual("\(error)", "\(dir)/server.pw: cannot open: No such file or directory")
+        }
+        write(dir + "/server.pw", "server-secret\n")
+        let server = try Settings.load(path: file, required: true, program: .server)
+        XCTAssertEqual(server.etcd.credentials.username, "monitor-server")
+        XCTAssertEqual(server.etcd.credentials.password?.value, "server-secret")
+
+        write(file, "[Server]\nEtcdUsername=monitor-server\n", mode: 0o644)
+        XCTAssertNoThrow(try Settings.load(path: file, required: true, program: .agent))
+        XCTAssertThrowsError(try Settings.load(path: file, required: true, program: .server)) { error in
+            XCTAssertEqual("\(error)", "\(file): [Server] EtcdUsername is set but EtcdPasswordFile is not; expected both or neither")
+        }
+    }
+
     func testOpenSecretsMissingPartnersAndBadPasswordFilesAreRefusedNamingTheFile() throws {
         let file = dir + "/monitor.conf"
         func refusal(_ lines: String) -> String {

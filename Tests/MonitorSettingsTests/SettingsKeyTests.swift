@@ -35,7 +35,8 @@ final class SettingsKeyTests: XCTestCase {
             "Etcd.CAFile", "Etcd.CertFile", "Etcd.KeyFile", "Etcd.Username", "Etcd.PasswordFile",
             "Agent.NodeName", "Agent.LeaseTTLSec",
             "Server.CPUWarnPercent", "Server.MemoryWarnPercent", "Server.SummaryIntervalSec",
-            "Server.StaleAfterRounds", "Server.HistoryRetentionSec", "Server.ElectionTTLSec", "Server.Listen",
+            "Server.StaleAfterRounds", "Server.HistoryRetentionSec", "Server.ElectionTTLSec",
+            "Server.EtcdUsername", "Server.EtcdPasswordFile", "Server.Listen",
             "Log.Level",
         ])
         for section in SettingsSection.allCases {
