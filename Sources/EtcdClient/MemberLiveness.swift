@@ -3,21 +3,65 @@ import Concurrency
 /// When each etcd member last answered anything, shared by every client and
 /// watch of one process: a watch probes its member only after this long a
 /// silence from it, so an agent whose puts and keepalives already reach that
-/// member every few seconds adds few probes. Thread-safe; lives as long as the
-/// clients that share it.
+/// member every few seconds adds few probes. Watches of one member also share
+/// their probes: while one is in flight the others wait for its answer instead
+/// of asking the same question (the agent's two watches fell due at the same
+/// instant, after the same keepalive, and doubled every probe), and a probe
+/// that got no answer ends them all. Thread-safe; lives as long as the clients
+/// that share it.
 public final class MemberLiveness: Sendable {
-    private let lastAnswer = Locked<[String: Double]>([:])
+    private struct Member {
+        var lastAnswer: Double?
+        /// A probe in flight until then (its start plus its timeout).
+        var probeUntil = 0.0
+        /// When a probe last went unanswered.
+        var lastSilence: Double?
+    }
+    private let members = Locked<[String: Member]>([:])
 
     public init() {}
 
     /// `endpoint` answered at `time` (monotonic seconds).
     public func heard(from endpoint: String, at time: Double = MonotonicClock.now()) {
-        lastAnswer.withLock { $0[endpoint] = max($0[endpoint] ?? 0, time) }
+        members.withLock { $0[endpoint, default: Member()].lastAnswer = max($0[endpoint]?.lastAnswer ?? 0, time) }
     }
 
     /// When `endpoint` last answered; nil if never.
     public func lastHeard(from endpoint: String) -> Double? {
-        lastAnswer.withLock { $0[endpoint] }
+        members.withLock { $0[endpoint]?.lastAnswer }
+    }
+
+    /// Takes the probe of `endpoint` until `until`; false while another
+    /// watch's probe is in flight (wait for `probeEnds` and look again).
+    func claimProbe(of endpoint: String, now: Double, until: Double) -> Bool {
+        members.withLock {
+            guard ($0[endpoint]?.probeUntil ?? 0) <= now else { return false }
+            $0[endpoint, default: Member()].probeUntil = until
+            return true
+        }
+    }
+
+    /// The probe of `endpoint` ended, answered or (`silent`) not.
+    func probeEnded(of endpoint: String, silent: Bool, at time: Double) {
+        members.withLock {
+            $0[endpoint, default: Member()].probeUntil = 0
+            if silent { $0[endpoint]?.lastSilence = time } else { $0[endpoint]?.lastAnswer = time }
+        }
+    }
+
+    /// A probe of `endpoint` was abandoned (its stream ended first).
+    func releaseProbe(of endpoint: String) {
+        members.withLock { $0[endpoint]?.probeUntil = 0 }
+    }
+
+    /// When the in-flight probe of `endpoint` ends at the latest (0: none).
+    func probeEnds(of endpoint: String) -> Double {
+        members.withLock { $0[endpoint]?.probeUntil ?? 0 }
+    }
+
+    /// When a probe of `endpoint` last went unanswered; nil if never.
+    func lastSilence(of endpoint: String) -> Double? {
+        members.withLock { $0[endpoint]?.lastSilence }
     }
 }
 

@@ -135,7 +135,7 @@ public final class WatchStream: @unchecked Sendable {
             }
             if streamResult != nil { break }
             // Sleeps until data, the tick, the next probe, or cancel's wakeup: no busy loop.
-            let wait = prober?.startIfDue(multi, lastByte: received.lastByteAt) ?? tick
+            let wait = try prober?.startIfDue(multi, lastByte: received.lastByteAt) ?? tick
             curl_multi_poll(multi, nil, 0, Int32(max(1, min(tick, wait) * 1000)), nil)
             onIdle()
         }
@@ -179,14 +179,24 @@ private struct MemberProber {
 
     func owns(_ handle: UnsafeMutableRawPointer?) -> Bool { handle == easy.handle }
 
-    /// Starts the probe when the member has been silent for `probe.silence`;
-    /// returns how long the caller may sleep before asking again.
-    mutating func startIfDue(_ multi: UnsafeMutableRawPointer, lastByte: Double) -> Double {
+    /// Starts the probe when the member has been silent for `probe.silence`
+    /// (unless another watch's probe of the member is in flight: its answer
+    /// counts for this one too); returns how long the caller may sleep before
+    /// asking again. Throws when another watch's probe of the member went
+    /// unanswered after everything this stream heard from it.
+    mutating func startIfDue(_ multi: UnsafeMutableRawPointer, lastByte: Double) throws -> Double {
         let now = MonotonicClock.now()
         if let started = startedAt { return max(0.01, started + probe.timeout - now + 0.01) }
         lastHeard = max(lastHeard, lastByte, probe.liveness?.lastHeard(from: endpoint) ?? 0)
+        if let silence = probe.liveness?.lastSilence(of: endpoint), silence > lastHeard {
+            throw EtcdError.unavailable(endpoint: endpoint, reason:
+                "member silent: a read got no answer within \(probe.timeout) s (another watch's probe)")
+        }
         let due = lastHeard + probe.silence
         guard now >= due else { return due - now }
+        if let liveness = probe.liveness, !liveness.claimProbe(of: endpoint, now: now, until: now + probe.timeout + 0.5) {
+            return max(0.01, liveness.probeEnds(of: endpoint) - now + 0.01)
+        }
         easy.preparePost(url: endpoint + "/v3/kv/range", body: body, timeout: probe.timeout,
                          connectTimeout: probe.timeout, access: access, token: token)
         curl_multi_add_handle(multi, easy.handle)
@@ -200,18 +210,25 @@ private struct MemberProber {
         curl_multi_remove_handle(multi, easy.handle)
         startedAt = nil
         let status = easy.responseCode
+        let now = MonotonicClock.now()
         guard code == CURLE_OK, status == 200 else {
+            // An error status is an answer (an expired token, say): the member
+            // lives, and only this stream starts again.
+            probe.liveness?.probeEnded(of: endpoint, silent: code != CURLE_OK, at: now)
             let why = code != CURLE_OK ? easy.failureReason(code) : "HTTP \(status)"
             throw EtcdError.unavailable(endpoint: endpoint, reason:
                 "member silent: a read got no answer within \(probe.timeout) s (\(why))")
         }
-        lastHeard = MonotonicClock.now()
-        probe.liveness?.heard(from: endpoint, at: lastHeard)
+        lastHeard = now
+        probe.liveness?.probeEnded(of: endpoint, silent: false, at: now)
     }
 
     /// Removes an unfinished probe when the stream ends.
     func abandon(_ multi: UnsafeMutableRawPointer) {
-        if startedAt != nil { curl_multi_remove_handle(multi, easy.handle) }
+        guard startedAt != nil else { return }
+        curl_multi_remove_handle(multi, easy.handle)
+        // Neither answered nor silent: the other watches probe for themselves.
+        probe.liveness?.releaseProbe(of: endpoint)
     }
 }
 

@@ -118,6 +118,46 @@ final class EtcdClientTests: EtcdTestCase {
         print("watch cancel latency: \(String(format: "%.2f", latency * 1000)) ms")
     }
 
+    /// Two quiet watches of one member in one process (the agent's config and
+    /// heartbeat-key watches): they fall due together after the same answer, and
+    /// one probe must serve both, not one each.
+    func testQuietWatchesOfOneMemberShareEachProbe() throws {
+        let endpoint = Self.cluster!.endpoints[0]
+        func probesAnswered(sharing: Bool, seconds: Double) -> (Int, [String]) {
+            let shared = MemberLiveness()
+            let answered = Locked(0)
+            let failures = Locked<[String]>([])
+            let streams = [WatchStream(), WatchStream()]
+            let group = DispatchGroup()
+            for (i, stream) in streams.enumerated() {
+                let probe = WatchProbe(silence: 1, timeout: 0.5, liveness: sharing ? shared : MemberLiveness())
+                group.enter()
+                Thread.detachNewThread {
+                    do {
+                        try stream.run(endpoint: endpoint, key: "/t/quiet/\(i)", prefix: false, startRevision: 0,
+                                       probe: probe, onMessage: { _ in }, onHeard: { answered.withLock { $0 += 1 } })
+                        failures.withLock { $0.append("stream \(i) ended") }
+                    } catch EtcdError.cancelled {
+                    } catch {
+                        failures.withLock { $0.append("stream \(i): \(error)") }
+                    }
+                    group.leave()
+                }
+            }
+            usleep(useconds_t(seconds * 1_000_000))
+            for stream in streams { stream.cancel() }
+            _ = group.wait(timeout: .now() + 3)
+            return (answered.withLock { $0 }, failures.withLock { $0 })
+        }
+        let (alone, aloneFailures) = probesAnswered(sharing: false, seconds: 6)
+        let (shared, sharedFailures) = probesAnswered(sharing: true, seconds: 6)
+        print("probes answered in 6 s, two quiet watches, silence 1 s: \(alone) each on its own, \(shared) shared")
+        XCTAssertEqual(aloneFailures + sharedFailures, [], "a live member's watches keep running")
+        XCTAssertGreaterThanOrEqual(alone, 8, "on their own, each watch probes about every second")
+        XCTAssertGreaterThanOrEqual(shared, 3, "shared, the member is still probed")
+        XCTAssertLessThanOrEqual(shared, 7, "one probe per silence serves both watches")
+    }
+
     func testWatchFromCompactedRevisionIsTypedAndResumableWatchRereads() throws {
         try client.put("/t/c/k", "old")
         let oldRevision = try client.range("/t/c/k").revision
