@@ -36,8 +36,9 @@ public final class ServerDaemon: Daemon {
         /// The compactor's answer: nil when etcd's history now starts at `revision`
         /// (or already did), else why not.
         case compacted(revision: Int64, failure: String?)
-        /// etcd's alarm list: whether NOSPACE is raised; nil when it could not be read.
-        case alarms(noSpace: Bool?)
+        /// etcd's alarm list: whether NOSPACE is raised; nil when it could not
+        /// be read, and then why.
+        case alarms(noSpace: Bool?, failure: String?)
         /// The seconds a node's lease has left (nil: gone), asked when its key
         /// disappeared; `known` is false when etcd could not be asked.
         case leaseChecked(node: String, lease: Int64, ttl: Int64?, known: Bool)
@@ -199,8 +200,9 @@ public final class ServerDaemon: Daemon {
                 compactionFailing = false
                 logger.debug("compacted etcd's history to revision \(revision)", metadata: ["event": "COMPACTED"])
             }
-        case let .alarms(noSpace):
-            apply(gate.alarmsRead(noSpace: noSpace, now: now, isStale: { fleet.state(of: $0) == .stale }), now: now)
+        case let .alarms(noSpace, failure):
+            apply(gate.alarmsRead(noSpace: noSpace, failure: failure, now: now, isStale: { fleet.state(of: $0) == .stale }),
+                  now: now)
         case let .leaseChecked(node, lease, ttl, known):
             apply(gate.leaseChecked(node: node, lease: lease, ttl: ttl, known: known, now: now,
                                     stillDead: fleet.state(of: node) == .dead), now: now)
@@ -487,6 +489,16 @@ public final class ServerDaemon: Daemon {
             case .etcdWritable:
                 logger.notice("etcd accepts writes again (NOSPACE alarm cleared); nodes whose rounds do not resume are reported STALE a full period from now",
                               metadata: ["event": "ETCD_WRITES_RESUMED"])
+            case let .alarmsUnreadable(reason):
+                // Silent degradation would be a lie of omission: say what the
+                // server cannot tell any more.
+                logger.warning("""
+                    cannot read etcd's alarm list (\(reason)), so a NOSPACE alarm (etcd full: no agent can write its rounds) \
+                    cannot be told from hung agents and STALE verdicts stand; some etcd versions let only root read \
+                    alarms: watch etcd's database size against its quota (etcd_mvcc_db_total_size_in_bytes)
+                    """, metadata: ["event": "ALARMS_UNREADABLE"])
+            case .alarmsReadable:
+                logger.notice("etcd's alarm list is readable again", metadata: ["event": "ALARMS_READABLE"])
             case let .tampered(node):
                 logger.warning("node \(node): its heartbeat key was deleted by another writer while its lease was alive; not reported DEAD",
                                metadata: ["node": "\(node)", "event": "HEARTBEAT_TAMPERED"])
@@ -602,7 +614,11 @@ public final class ServerDaemon: Daemon {
                         group.post(.compacted(revision: revision, failure: (error as? EtcdError)?.shortReason ?? "\(error)"))
                     }
                 case .checkAlarms:
-                    group.post(.alarms(noSpace: (try? client.alarms()).map { $0.contains("NOSPACE") }))
+                    do {
+                        group.post(.alarms(noSpace: try client.alarms().contains("NOSPACE"), failure: nil))
+                    } catch {
+                        group.post(.alarms(noSpace: nil, failure: (error as? EtcdError)?.shortReason ?? "\(error)"))
+                    }
                 case let .checkLease(node, lease):
                     let ttl = Result { try client.timeToLive(lease) }
                     group.post(.leaseChecked(node: node, lease: lease, ttl: (try? ttl.get()) ?? nil, known: (try? ttl.get()) != nil))

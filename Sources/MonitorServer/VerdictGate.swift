@@ -22,6 +22,10 @@ struct VerdictGate {
         /// NOSPACE raised: this many nodes without a new round are not reported STALE.
         case etcdFull(silenced: Int)
         case etcdWritable
+        /// The alarm list could not be read (why): a NOSPACE alarm cannot be
+        /// told from hung agents, so STALE verdicts stand. Said once per episode.
+        case alarmsUnreadable(reason: String)
+        case alarmsReadable
         /// The node's key was deleted while its lease lived: not reported DEAD.
         case tampered(node: String)
     }
@@ -44,6 +48,8 @@ struct VerdictGate {
     /// STALE verdicts waiting for the alarm list.
     private var heldStale: [FleetState.Transition] = []
     private var alarmCheckPending = false
+    /// The last read of the alarm list failed.
+    private var alarmsUnreadable = false
     private var nextAlarmCheck: MonotonicInstant?
     private var heldDead: [String: FleetState.Transition] = [:]
     /// Nodes whose lease lookup is in flight: one at a time per node, and only
@@ -121,9 +127,16 @@ struct VerdictGate {
 
     /// The alarm list (nil: it could not be read). `isStale` says whether a held
     /// node is still stale (its rounds may have resumed meanwhile).
-    mutating func alarmsRead(noSpace: Bool?, now: MonotonicInstant, isStale: (String) -> Bool) -> Output {
+    mutating func alarmsRead(noSpace: Bool?, failure: String? = nil, now: MonotonicInstant,
+                             isStale: (String) -> Bool) -> Output {
         var out = Output()
         alarmCheckPending = false
+        if let failure, !alarmsUnreadable {
+            out.notices.append(.alarmsUnreadable(reason: failure))
+        } else if noSpace != nil, alarmsUnreadable {
+            out.notices.append(.alarmsReadable)
+        }
+        if noSpace != nil { alarmsUnreadable = false } else if failure != nil { alarmsUnreadable = true }
         let held = heldStale.filter { isStale($0.node) }
         heldStale = []
         if noSpace == true {

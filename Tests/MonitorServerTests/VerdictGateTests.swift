@@ -42,6 +42,30 @@ final class VerdictGateTests: XCTestCase {
                        "the list could not be read: the verdict stands")
     }
 
+    /// Some etcd versions let only root read alarms. The server cannot then tell
+    /// a NOSPACE alarm from hung agents: it says so once per episode, and its
+    /// STALE verdicts stand.
+    func testAnUnreadableAlarmListIsSaidOnceAndTheVerdictsStand() {
+        var gate = VerdictGate()
+        var said: [VerdictGate.Notice] = []
+        for (i, node) in ["a", "b", "c"].enumerated() {
+            _ = gate.transitions([t(node, .stale)], now: at(Double(i * 10)), lease: { _ in 7 })
+            _ = gate.watchHeard(now: at(Double(i * 10 + 1)))
+            let out = gate.alarmsRead(noSpace: nil, failure: "permission denied", now: at(Double(i * 10 + 1)),
+                                      isStale: { _ in true })
+            XCTAssertEqual(out.log, [t(node, .stale)], "the verdict stands")
+            said += out.notices
+        }
+        XCTAssertEqual(said, [.alarmsUnreadable(reason: "permission denied")], "once, not per verdict")
+        _ = gate.transitions([t("d", .stale)], now: at(40), lease: { _ in 7 })
+        _ = gate.watchHeard(now: at(41))
+        XCTAssertEqual(gate.alarmsRead(noSpace: false, now: at(41), isStale: { _ in true }).notices, [.alarmsReadable])
+        _ = gate.transitions([t("e", .stale)], now: at(50), lease: { _ in 7 })
+        _ = gate.watchHeard(now: at(51))
+        XCTAssertEqual(gate.alarmsRead(noSpace: nil, failure: "timeout", now: at(51), isStale: { _ in true }).notices,
+                       [.alarmsUnreadable(reason: "timeout")], "a new episode is said again")
+    }
+
     func testStaleFromABlindViewIsDroppedAndOnlyAWordFromTheWatchAfterItConfirmsIt() {
         var gate = VerdictGate()
         XCTAssertEqual(gate.transitions([t("a", .stale)], now: at(10), lease: { _ in 7 }), .init(), "held")
