@@ -116,7 +116,9 @@ public final class MonitorctlRunner {
         let configPath = command.global.config ?? fromEnvironment("MONITOR_CONFIG")
         var settings: Settings
         do {
-            settings = try Settings.load(path: configPath ?? Settings.defaultPath, required: configPath != nil)
+            // Flags that replace the credentials are resolved with the rest in `apply`.
+            settings = try Settings.load(path: configPath ?? Settings.defaultPath, required: configPath != nil,
+                                         resolvingCredentials: !command.global.overridesCredentials)
         } catch {
             output.errorLine("monitorctl: \(error)")
             return CtlExitCode.settings

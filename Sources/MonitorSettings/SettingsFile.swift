@@ -18,9 +18,12 @@ extension Settings {
     ///   EtcdUsername` and `EtcdPasswordFile` over `[Etcd] Username` and
     ///   `PasswordFile` when they are set. Only that program's secrets are read,
     ///   so an agent never needs (or sees) the server's password file.
+    /// - Parameter resolvingCredentials: false leaves `etcd.credentials` empty,
+    ///   for a caller whose flags replace them (monitorctl `--user`): a password
+    ///   file the flags replace need not exist.
     /// - Throws: `SettingsError` for the first problem found; nothing is half-applied.
     public static func load(path: String = defaultPath, required: Bool,
-                            program: MonitorProgram = .monitorctl) throws -> Settings {
+                            program: MonitorProgram = .monitorctl, resolvingCredentials: Bool = true) throws -> Settings {
         var settings = Settings()
         if let text = try SettingsFile.readText(path) {
             settings = try parse(text, file: path, base: settings)
@@ -37,7 +40,9 @@ extension Settings {
         if program == .server {
             try settings.useServerIdentity(settingsFile: path)
         }
-        settings.etcd.credentials = try EtcdCredentials.resolve(settings.etcd, settingsFile: path)
+        if resolvingCredentials {
+            settings.etcd.credentials = try EtcdCredentials.resolve(settings.etcd, settingsFile: path)
+        }
         return settings
     }
 

@@ -221,7 +221,12 @@ final class SecureEtcdTests: DaemonTestCase {
         chmod(rootFile, 0o600)
         let secrets = dir + "/secrets"
         try FileManager.default.createDirectory(atPath: secrets, withIntermediateDirectories: true)
+        // As on a host set up before `auth setup` ran: the settings already name
+        // the admin's password file, which does not exist yet; the flags replace it.
         let config = try settingsFile(name: "ctl")
+        try (try String(contentsOfFile: config, encoding: .utf8)
+            .replacingOccurrences(of: "[Agent]", with: "Username=monitor-admin\nPasswordFile=admin.password\n[Agent]"))
+            .write(toFile: config, atomically: true, encoding: .utf8)
         func ctl(_ arguments: [String]) throws -> (Int32?, String) {
             let run = try DaemonProcess("monitorctl", arguments: ["--config", config, "--endpoints", etcd.endpoints[0],
                                                                   "--cacert", pki.ca, "--cert", pki.clientCert,
