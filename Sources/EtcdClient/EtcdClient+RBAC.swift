@@ -31,6 +31,16 @@ extension EtcdClient {
         try created { _ = try call("/v3/auth/user/add", UserAddRequest(name: name, password: password)) }
     }
 
+    /// Whether user `name` exists.
+    public func userExists(_ name: String) throws -> Bool {
+        do {
+            _ = try call("/v3/auth/user/get", UserGetRequest(name: name))
+            return true
+        } catch let EtcdError.rejected(_, message) where message.contains("user name not found") {
+            return false
+        }
+    }
+
     public func changePassword(user: String, password: String) throws {
         _ = try call("/v3/auth/user/changepw", UserAddRequest(name: user, password: password))
     }
@@ -68,6 +78,10 @@ struct RoleGrantRequest: Encodable {
 struct UserAddRequest: Encodable {
     var name: String
     var password: String
+}
+
+struct UserGetRequest: Encodable {
+    var name: String
 }
 
 struct UserGrantRequest: Encodable {

@@ -33,13 +33,20 @@ struct AuthSetupCommand: CtlCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(name: .customLong("output-dir"), help: ArgumentHelp("Where new users' password files go (mode 0600).",
+    @Option(name: .customLong("output-dir"), help: ArgumentHelp("Where new users' password files go (mode 0600; the directory is made 0700 if missing).",
                                                                 valueName: "dir"))
     var outputDirectory = "."
 
     func execute(_ session: CtlSession) throws -> Int32 {
         let p = session.layout.prefix
         let client = session.client
+        // Made owner-only when missing: it is about to hold passwords.
+        do {
+            try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw CtlError.runtime("--output-dir \(outputDirectory): cannot create (\(error.localizedDescription))")
+        }
         try session.etcd("creating role monitor-server") { c in
             try c.addRole("monitor-server")
             try c.grant(role: "monitor-server", .read, key: p + "/", prefix: true)
@@ -107,17 +114,30 @@ struct AuthAddNodeCommand: CtlCommand {
 enum AuthUsers {
     /// Creates `user` with a new random password written to `file` (0600,
     /// never overwritten), grants it `role`; an existing user keeps its
-    /// password unless `rotate`.
+    /// password unless `rotate`. The file is created before etcd is changed,
+    /// so a file that cannot be written never leaves a user whose password
+    /// nobody has.
     static func ensure(_ user: String, role: String, client: EtcdClient, session: CtlSession, file: String,
                        rotate: Bool) throws {
-        let password = newPassword()
-        let created = try session.etcd("creating user \(user)") { try $0.addUser(user, password: password) }
-        if created || rotate {
-            try writeSecret(password, to: file)
-            if !created { try session.etcd("changing the password of \(user)") { try $0.changePassword(user: user, password: password) } }
-            session.output.line("user \(user): \(created ? "created" : "new password"), password in \(file) (mode 0600)")
-        } else {
+        let exists = try session.etcd("looking up user \(user)") { try $0.userExists(user) }
+        if exists && !rotate {
             session.output.line("user \(user): exists, password unchanged (--rotate for a new one)")
+        } else {
+            let password = newPassword()
+            let secret = try SecretFile(creating: file)
+            do {
+                if exists {
+                    try session.etcd("changing the password of \(user)") { try $0.changePassword(user: user, password: password) }
+                } else {
+                    let created = try session.etcd("creating user \(user)") { try $0.addUser(user, password: password) }
+                    guard created else { throw CtlError.runtime("user \(user) was created by someone else meanwhile; run again") }
+                }
+                try secret.write(password)
+            } catch {
+                secret.discard()
+                throw error
+            }
+            session.output.line("user \(user): \(exists ? "new password" : "created"), password in \(file) (mode 0600)")
         }
         try session.etcd("granting role \(role) to \(user)") { try $0.grant(user: user, role: role) }
     }
@@ -129,18 +149,36 @@ enum AuthUsers {
         return Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
     }
+}
 
-    /// Writes a new file readable by its owner only; refuses to replace one.
-    static func writeSecret(_ text: String, to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+/// A new password file, readable by its owner only: created (never replacing
+/// one) before etcd is changed, written once the password is in etcd, removed
+/// if that failed. Owns its descriptor until `write` or `discard`.
+final class SecretFile {
+    let path: String
+    private var fd: Int32
+
+    init(creating path: String) throws {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw CtlError.runtime("\(path): cannot create (\(String(cString: strerror(errno)))); "
                                    + "expected a new file (remove the old one or choose --output)")
         }
-        defer { close(fd) }
+    }
+
+    func write(_ text: String) throws {
         let bytes = Array((text + "\n").utf8)
-        guard write(fd, bytes, bytes.count) == bytes.count else {
+        guard Glibc.write(fd, bytes, bytes.count) == bytes.count, fsync(fd) == 0 else {
             throw CtlError.runtime("\(path): cannot write (\(String(cString: strerror(errno))))")
         }
+        close(fd)
+        fd = -1
+    }
+
+    func discard() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+        unlink(path)
     }
 }

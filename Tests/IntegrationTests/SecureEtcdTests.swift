@@ -219,8 +219,7 @@ final class SecureEtcdTests: DaemonTestCase {
         let rootFile = dir + "/root.password"
         _ = FileManager.default.createFile(atPath: rootFile, contents: Data("\(Self.rootPassword)\n".utf8))
         chmod(rootFile, 0o600)
-        let secrets = dir + "/secrets"
-        try FileManager.default.createDirectory(atPath: secrets, withIntermediateDirectories: true)
+        let secrets = dir + "/secrets" // made by auth setup
         // As on a host set up before `auth setup` ran: the settings already name
         // the admin's password file, which does not exist yet; the flags replace it.
         let config = try settingsFile(name: "ctl")
@@ -237,6 +236,9 @@ final class SecureEtcdTests: DaemonTestCase {
         var (code, out) = try ctl(["auth", "setup", "--output-dir", secrets])
         XCTAssertEqual(code, 0, out)
         XCTAssertTrue(out.contains("user monitor-server: created"), out)
+        var dirStatus = stat()
+        XCTAssertEqual(stat(secrets, &dirStatus), 0)
+        XCTAssertEqual(dirStatus.st_mode & 0o777, 0o700, "a missing --output-dir is made owner-only")
         (code, out) = try ctl(["auth", "setup", "--output-dir", secrets])
         XCTAssertEqual(code, 0, "idempotent: \(out)")
         XCTAssertTrue(out.contains("user monitor-server: exists, password unchanged"), out)
@@ -271,6 +273,17 @@ final class SecureEtcdTests: DaemonTestCase {
         try server.put("\(prefix)/state/w2", "{}")
         _ = try server.range("\(prefix)/", prefix: true)
         XCTAssertThrowsError(try server.put("\(prefix)/heartbeat/w2", "{}"))
+        // A password file that cannot be written leaves etcd unchanged: no user
+        // whose password nobody has.
+        _ = FileManager.default.createFile(atPath: secrets + "/w3.password", contents: Data("old\n".utf8))
+        (code, out) = try ctl(["auth", "add-node", "w3", "--output", secrets + "/w3.password"])
+        XCTAssertNotEqual(code, 0, out)
+        XCTAssertTrue(out.contains("w3.password: cannot create"), out)
+        let root = EtcdClient(endpoints: etcd.endpoints, access: EtcdAccess(caFile: pki.ca, certFile: pki.clientCert,
+                                                                             keyFile: pki.clientKey, username: "root",
+                                                                             password: Self.rootPassword))
+        XCTAssertFalse(try root.userExists("monitor-node-w3"), out)
+        XCTAssertTrue(try root.userExists("monitor-node-w2"))
         (code, out) = try ctl(["auth", "add-node", "all", "--output", secrets + "/all.password"])
         XCTAssertEqual(code, 2, "a wildcard word is no node: \(out)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: secrets + "/all.password"))
