@@ -83,6 +83,14 @@ stage2)
     cd "$R"
     pivot_root . .
     umount -l .
+    # Shared propagation inside the node, as systemd sets it up on a host (and
+    # systemd-nspawn in a container; with container= set, systemd leaves it to
+    # the manager). Without it, LoadCredential= fails: systemd mounts each
+    # service's credentials in a child mount namespace and moves them to
+    # /run/credentials/UNIT, which only propagates back to a shared /run; the
+    # service found an empty root-owned directory. The namespace was made with
+    # private propagation, so these new peer groups never reach the host.
+    mount --make-rshared /
     exec /usr/bin/env -i container=other \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         /lib/systemd/systemd --system --unit=basic.target

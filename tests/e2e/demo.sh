@@ -40,8 +40,11 @@ expect() {
 journal() {
     local node=$1 unit=$2 n=$3 cursor=${4:-}
     printf '\n[root@%s ~]# journalctl -u %s -n %s\n' "$node" "$unit" "$n"
-    e2e_exec "$node" journalctl -u "$unit" --no-pager -n "$n" ${cursor:+"--after-cursor=$cursor"} |
-        e2e_indent
+    if [ -n "$cursor" ]; then
+        e2e_journal_text "$node" "$unit" "$cursor" | tail -n "$n" | e2e_indent
+    else
+        e2e_exec "$node" journalctl -u "$unit" --no-pager -n "$n" | e2e_indent
+    fi
 }
 
 e2e_init
@@ -60,11 +63,11 @@ for n in "$M" "$W1" "$W2"; do
 done
 e2e_show "$W1" hostname
 
-step "2. master: Debian's etcd"
+step "2. master: Debian's etcd, with TLS, client certificates and authentication"
 e2e_start_etcd || e2e_die "etcd did not start on master"
 e2e_show "$M" cat /etc/default/etcd
 e2e_show "$M" systemctl status etcd --no-pager -n 0
-e2e_show "$W1" etcdctl --endpoints="$(e2e_etcd_url)" endpoint status -w table
+e2e_show "$W1" etcdctl endpoint status -w table
 
 step "3. make install on every node, /etc/monitor pointing at master's etcd"
 for n in "$M" "$W1" "$W2"; do
@@ -77,6 +80,10 @@ UNITDIR=$(dirname "$(e2e_unit_prop "$M" monitor-agentd.service FragmentPath)")
 printf '\n[root@%s ~]# make -C %s install\n' "$W1" "$E2E_REPO"
 e2e_indent <"$E2E_TMP/install-$W1.log"
 e2e_show "$W1" cat /etc/monitor/monitor.conf.d/10-cluster.conf
+say "etcd users with least privilege (monitorctl auth setup, auth add-node), delivered by LoadCredential=:"
+e2e_etcd_users >"$E2E_TMP/etcd-users.log" 2>&1 || { cat "$E2E_TMP/etcd-users.log"; e2e_die "monitorctl auth failed"; }
+e2e_indent <"$E2E_TMP/etcd-users.log"
+e2e_show "$W1" cat /etc/systemd/system/monitor-agentd.service.d/50-etcd-credentials.conf
 
 step "4. Start the units"
 e2e_show "$M" systemctl start monitor-serverd
@@ -104,7 +111,7 @@ expect "config applied on worker1" e2e_wait_for 5 applied
 journal "$W1" monitor-agentd 3
 say "Its heartbeat key is now written every 2 s (etcdctl watch for 7 s, the \"ts\" of each put):"
 printf '\n[root@%s ~]# timeout 7 etcdctl watch /monitor/heartbeat/%s -w json | jq .ts\n' "$W1" "$W1"
-e2e_exec_t 12 "$W1" timeout 7 etcdctl --endpoints="$(e2e_etcd_url)" watch "/monitor/heartbeat/$W1" -w json |
+e2e_exec_t 12 "$W1" timeout 7 etcdctl watch "/monitor/heartbeat/$W1" -w json |
     jq -r '.Events[]?.kv.value | @base64d | fromjson | .ts' |
     awk '{ printf "    ts %.3f%s\n", $1, (NR > 1 ? sprintf("   (+%.2f s)", $1 - prev) : ""); prev = $1 }'
 e2e_show "$W1" systemctl show -p StatusText monitor-agentd

@@ -363,15 +363,16 @@ e2e_exec_t() {
     pid=$(e2e_node_pid "$node") || { echo "e2e_exec: node $node is not running" >&2; return 125; }
     timeout -k 5 $((t + 5)) nsenter -t "$pid" -a -r -w \
         /usr/bin/env -i PATH="$E2E_PATH" LANG=C.UTF-8 HOME=/root TERM=dumb \
-        SYSTEMD_PAGER= SYSTEMD_COLORS=0 SYSTEMD_URLIFY=0 COLUMNS=160 \
+        SYSTEMD_PAGER= SYSTEMD_COLORS=0 SYSTEMD_URLIFY=0 COLUMNS=160 "${E2E_ETCDCTL_ENV[@]}" \
         /usr/bin/timeout -k 2 "$t" "$@"
 }
 
 # e2e_write NODE PATH [MODE]: writes stdin to PATH inside the node (through its
-# overlay: the upper directory must not be written while mounted).
+# overlay: the upper directory must not be written while mounted). Created 0600
+# and then given MODE, so a secret is never readable by others on the way.
 e2e_write() {
     # shellcheck disable=SC2016 # expanded by the node's sh
-    e2e_exec "$1" /bin/sh -c 'mkdir -p "$(dirname "$1")" && cat >"$1" && chmod "$2" "$1"' \
+    e2e_exec "$1" /bin/sh -c 'mkdir -p "$(dirname "$1")" && (umask 077 && cat >"$1") && chmod "$2" "$1"' \
         sh "$2" "${3:-0644}"
 }
 
@@ -438,16 +439,20 @@ e2e_binaries_present() {
     done
 }
 
-e2e_etcd_url() { echo "http://${E2E_IP[$E2E_MASTER]}:2379"; }
+e2e_etcd_url() { echo "https://${E2E_IP[$E2E_MASTER]}:2379"; }
+
+# etcdctl's settings inside the nodes (e2e_exec passes them): master's etcd, its CA,
+# the client certificate, and from `auth enable` on etcd's root user. The nodes'
+# copies live in /root/e2e-etcd; a throwaway password, made per run.
+E2E_ETCDCTL_ENV=()
+E2E_ETCDCTL_DIR=/root/e2e-etcd
 
 # e2e_etcdctl NODE ARGS...: etcdctl on NODE against the master's etcd, over the bridge.
 e2e_etcdctl() {
     local node=$1
     shift
-    e2e_exec "$node" env ETCDCTL_API=3 etcdctl --endpoints="$(e2e_etcd_url)" \
-        --dial-timeout=2s --command-timeout=5s "$@"
+    e2e_exec "$node" etcdctl --dial-timeout=2s --command-timeout=5s "$@"
 }
-
 # e2e_boot_cluster: the three nodes, booted in parallel.
 e2e_boot_cluster() {
     local n
@@ -457,23 +462,90 @@ e2e_boot_cluster() {
 }
 
 # e2e_start_etcd: Debian's etcd-server on master (apt-get install is a no-op there:
-# the nodes share the host's packages), listening on its bridge address.
+# the nodes share the host's packages), as production runs it: listening on its
+# bridge address with TLS, client certificates required, authentication on. The
+# CA, etcd's certificate and a client certificate come from
+# scripts/make-test-pki.sh (made per run, never committed); every node gets the
+# client certificate and etcd's root password for etcdctl.
 e2e_start_etcd() {
-    local ip=${E2E_IP[$E2E_MASTER]}
+    local ip=${E2E_IP[$E2E_MASTER]} pki=$E2E_TMP/pki n f
     e2e_exec "$E2E_MASTER" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
         --no-download etcd-server etcd-client >/dev/null || return 1
+    "$E2E_REPO/scripts/make-test-pki.sh" "$pki" "IP:$ip" "DNS:$E2E_MASTER" || return 1
+    head -c 18 /dev/urandom | base64 >"$pki/root.password"
+    for f in ca.pem etcd.pem etcd.key; do
+        e2e_write "$E2E_MASTER" "/etc/etcd/pki/$f" 0600 <"$pki/$f" || return 1
+    done
+    e2e_exec "$E2E_MASTER" chown -R etcd:etcd /etc/etcd/pki || return 1
+    for n in "$E2E_MASTER" "${E2E_WORKERS[@]}"; do
+        for f in ca.pem client.pem client-key.pem root.password; do
+            e2e_write "$n" "$E2E_ETCDCTL_DIR/$f" 0600 <"$pki/$f" || return 1
+        done
+    done
     e2e_write "$E2E_MASTER" /etc/default/etcd <<EOT || return 1
-# written by tests/e2e: a one-member cluster on master's bridge address
-ETCD_LISTEN_CLIENT_URLS=http://$ip:2379,http://127.0.0.1:2379
-ETCD_ADVERTISE_CLIENT_URLS=http://$ip:2379
+# written by tests/e2e: a one-member cluster on master's bridge address, TLS and
+# client certificates on the client port (the peer port stays plain: one member)
+ETCD_LISTEN_CLIENT_URLS=https://$ip:2379,https://127.0.0.1:2379
+ETCD_ADVERTISE_CLIENT_URLS=https://$ip:2379
+ETCD_CERT_FILE=/etc/etcd/pki/etcd.pem
+ETCD_KEY_FILE=/etc/etcd/pki/etcd.key
+ETCD_TRUSTED_CA_FILE=/etc/etcd/pki/ca.pem
+ETCD_CLIENT_CERT_AUTH=true
 ETCD_LISTEN_PEER_URLS=http://$ip:2380
 ETCD_INITIAL_ADVERTISE_PEER_URLS=http://$ip:2380
 ETCD_INITIAL_CLUSTER=$E2E_MASTER=http://$ip:2380
 ETCD_INITIAL_CLUSTER_STATE=new
 ETCD_INITIAL_CLUSTER_TOKEN=$E2E_ID
 EOT
+    E2E_ETCDCTL_ENV=(ETCDCTL_API=3 "ETCDCTL_ENDPOINTS=$(e2e_etcd_url)" "ETCDCTL_CACERT=$E2E_ETCDCTL_DIR/ca.pem"
+                     "ETCDCTL_CERT=$E2E_ETCDCTL_DIR/client.pem" "ETCDCTL_KEY=$E2E_ETCDCTL_DIR/client-key.pem")
     e2e_exec "$E2E_MASTER" systemctl start etcd.service || return 1
-    e2e_wait_for 20 e2e_etcdctl "$E2E_MASTER" endpoint health
+    e2e_wait_for 20 e2e_etcdctl "$E2E_MASTER" endpoint health || return 1
+    # etcd's root user, then authentication on (etcdctl refuses a user while it is off).
+    e2e_etcdctl "$E2E_MASTER" user add root --new-user-password="$(cat "$pki/root.password")" >/dev/null &&
+        e2e_etcdctl "$E2E_MASTER" user grant-role root root >/dev/null &&
+        e2e_etcdctl "$E2E_MASTER" auth enable >/dev/null || return 1
+    E2E_ETCDCTL_ENV+=("ETCDCTL_USER=root:$(cat "$pki/root.password")")
+}
+
+# e2e_etcd_users: monitor's roles and users made with `monitorctl auth` on master
+# (after its make install) as an operator makes them, and each node's secrets
+# delivered: the client key and its etcd password in /etc/monitor (0600, root),
+# handed to the DynamicUser= units by LoadCredential= drop-ins. master's monitorctl
+# uses monitor-admin; the agents their node users; every monitor-serverd (master's,
+# and worker1's standby) monitor-server through [Server] EtcdUsername.
+E2E_SECRETS=()
+e2e_etcd_users() {
+    local m=$E2E_MASTER n out=/root/e2e-etcd/users unit
+    local ctl=(monitorctl --cacert "$E2E_ETCDCTL_DIR/ca.pem" --cert "$E2E_ETCDCTL_DIR/client.pem"
+               --key "$E2E_ETCDCTL_DIR/client-key.pem" --user root --password-file "$E2E_ETCDCTL_DIR/root.password")
+    e2e_exec "$m" "${ctl[@]}" auth setup --output-dir "$out" || return 1
+    for n in "${E2E_WORKERS[@]}"; do
+        e2e_exec "$m" "${ctl[@]}" auth add-node "$n" --output "$out/$n.password" || return 1
+    done
+    e2e_exec "$m" cat "$out/monitor-admin.password" | e2e_write "$m" /etc/monitor/etcd-password 0600 || return 1
+    for n in "${E2E_WORKERS[@]}"; do
+        e2e_exec "$m" cat "$out/$n.password" | e2e_write "$n" /etc/monitor/etcd-password 0600 || return 1
+    done
+    for n in "$m" "${E2E_WORKERS[0]}"; do
+        e2e_exec "$m" cat "$out/monitor-server.password" | e2e_write "$n" /etc/monitor/server-password 0600 ||
+            return 1
+    done
+    for n in "$m" "${E2E_WORKERS[@]}"; do
+        E2E_SECRETS+=("$(e2e_exec "$n" cat /etc/monitor/etcd-password)")
+        printf '[Service]\nLoadCredential=client-key.pem:/etc/monitor/client-key.pem\nLoadCredential=etcd-password:/etc/monitor/etcd-password\n' |
+            e2e_write "$n" /etc/systemd/system/monitor-agentd.service.d/50-etcd-credentials.conf || return 1
+        printf '[Service]\nLoadCredential=client-key.pem:/etc/monitor/client-key.pem\nLoadCredential=server-password:/etc/monitor/server-password\n' |
+            e2e_write "$n" /etc/systemd/system/monitor-serverd.service.d/50-etcd-credentials.conf || return 1
+        e2e_exec "$n" systemctl daemon-reload || return 1
+    done
+    E2E_SECRETS+=("$(e2e_exec "$m" cat /etc/monitor/server-password)")
+}
+
+# e2e_drop_credentials NODE: removes the units' credential drop-ins (before an
+# uninstall, which must leave nothing of monitor's behind).
+e2e_drop_credentials() {
+    e2e_exec "$1" rm -rf /etc/systemd/system/monitor-agentd.service.d /etc/systemd/system/monitor-serverd.service.d
 }
 
 # e2e_install NODE: `make install` from the repository inside the node, and the
@@ -506,20 +578,50 @@ e2e_install_deb() {
     e2e_point_at_etcd "$node"
 }
 
-# e2e_point_at_etcd NODE: the node's settings drop-in naming master's etcd.
+# e2e_point_at_etcd NODE: the node's settings drop-in naming master's etcd, its CA
+# and the client certificate (README, "Securing etcd"), and the key beside it. A
+# relative KeyFile and PasswordFile are the units' credentials, and the files in
+# /etc/monitor for monitorctl.
 e2e_point_at_etcd() {
-    printf '[Etcd]\nEndpoints=%s\n' "$(e2e_etcd_url)" |
-        e2e_write "$1" /etc/monitor/monitor.conf.d/10-cluster.conf
+    local node=$1 user=monitor-node-$1 f
+    [ "$node" = "$E2E_MASTER" ] && user=monitor-admin
+    for f in ca.pem client.pem; do e2e_write "$node" "/etc/monitor/$f" 0644 <"$E2E_TMP/pki/$f" || return 1; done
+    e2e_write "$node" /etc/monitor/client-key.pem 0600 <"$E2E_TMP/pki/client-key.pem" || return 1
+    e2e_write "$node" /etc/monitor/monitor.conf.d/10-cluster.conf <<EOT
+# written by tests/e2e
+[Etcd]
+Endpoints=$(e2e_etcd_url)
+CAFile=/etc/monitor/ca.pem
+CertFile=/etc/monitor/client.pem
+KeyFile=client-key.pem
+Username=$user
+PasswordFile=etcd-password
+
+[Server]
+EtcdUsername=monitor-server
+EtcdPasswordFile=server-password
+EOT
 }
 
-# e2e_journal_json NODE UNIT [CURSOR]: the unit's journal as JSON lines, only what
-# follows CURSOR if given. Filter with jq (e2e_select), not with journalctl FIELD=
-# matches: systemd 252's journalctl returns nothing for --after-cursor combined with
-# field matches when the cursor's own entry does not match them.
+# e2e_journal_json NODE UNIT [CURSOR]: the unit's journal as JSON lines (its own
+# records and systemd's about it), only what follows CURSOR if given. After a cursor
+# the unit is selected with jq, not with journalctl -u or FIELD= matches: systemd
+# 252's journalctl returns nothing for --after-cursor combined with matches when the
+# cursor's own entry does not match them (three checks missed their records that way
+# once master's etcd ran with TLS).
 e2e_journal_json() {
     local node=$1 unit=$2 cursor=${3:-}
-    e2e_exec "$node" journalctl -u "$unit" -o json --no-pager ${cursor:+"--after-cursor=$cursor"}
+    [[ $unit == *.* ]] || unit=$unit.service
+    if [ -z "$cursor" ]; then
+        e2e_exec "$node" journalctl -u "$unit" -o json --no-pager
+        return
+    fi
+    e2e_exec "$node" journalctl -o json --no-pager --after-cursor="$cursor" |
+        jq -c --arg u "$unit" 'select(._SYSTEMD_UNIT == $u or .UNIT == $u or .OBJECT_SYSTEMD_UNIT == $u)'
 }
+
+# e2e_journal_text NODE UNIT [CURSOR]: the same, one MESSAGE per line.
+e2e_journal_text() { e2e_journal_json "$@" | jq -r '.MESSAGE | strings'; }
 
 # e2e_select JQ_CONDITION: the JSON lines of stdin for which the condition holds;
 # fails when there is none.

@@ -76,8 +76,23 @@ e2e_start_etcd || { e2e_diag "$M" etcd.service; bail "Debian's etcd.service star
 e2e_check "$M: Debian's etcd.service is active, serving $ETCD" \
     test "$(e2e_exec "$M" systemctl is-active etcd.service)" = active
 reach_etcd() { e2e_etcdctl "$W1" endpoint health && e2e_etcdctl "$W2" endpoint health; }
-e2e_check "$W1 and $W2 reach master's etcd over the bridge (etcdctl endpoint health)" \
+e2e_check "$W1 and $W2 reach master's etcd over the bridge (etcdctl endpoint health, TLS)" \
     e2e_wait_for 10 reach_etcd
+# As production runs it: no plain HTTP, no client without a certificate, no request
+# without a user.
+etcd_locked_ok() {
+    local out
+    ! e2e_exec "$W1" etcdctl --endpoints="http://${E2E_IP[$M]}:2379" --dial-timeout=2s --command-timeout=3s \
+        get /x >/dev/null 2>&1 || return 1
+    ! e2e_exec "$W1" env -u ETCDCTL_CERT -u ETCDCTL_KEY etcdctl --dial-timeout=2s --command-timeout=3s \
+        get /x >/dev/null 2>&1 || return 1
+    out=$(e2e_exec "$W1" env -u ETCDCTL_USER etcdctl --dial-timeout=2s --command-timeout=3s get /x 2>&1)
+    # etcd 3.4 says "permission denied" for a certificate without a user, others "user name is empty".
+    grep -Eq "user name is empty|permission denied" <<<"$out" || { printf '%s\n' "$out" | sed 's/^/# /'; return 1; }
+    e2e_etcdctl "$W1" get /x >/dev/null
+}
+e2e_check "$M's etcd: TLS only, client certificate required, authentication on (plain HTTP, no certificate or no user: refused)" \
+    etcd_locked_ok
 
 # --- make install -------------------------------------------------------------------
 installed_ok() {
@@ -127,6 +142,25 @@ if e2e_install_deb "$W2" monitor-common monitor-agent >"$E2E_TMP/install-$W2.log
 else
     sed "s/^/# [$W2] /" "$E2E_TMP/install-$W2.log"
     bail "$W2: apt-get install of the monitor-agent package"
+fi
+
+# --- etcd users: least privilege per node --------------------------------------------
+users_ok() {
+    local roles users r
+    roles=$(e2e_etcdctl "$M" role list) && users=$(e2e_etcdctl "$M" user list) || return 1
+    for r in monitor-server monitor-admin "monitor-node-$W1" "monitor-node-$W2"; do
+        grep -qx "$r" <<<"$roles" && grep -qx "$r" <<<"$users" || return 1
+    done
+    e2e_unit_prop "$W1" monitor-agentd DropInPaths | grep -q 50-etcd-credentials.conf &&
+        e2e_unit_prop "$W1" monitor-serverd DropInPaths | grep -q 50-etcd-credentials.conf &&
+        e2e_unit_prop "$W2" monitor-agentd DropInPaths | grep -q 50-etcd-credentials.conf
+}
+if e2e_etcd_users >"$E2E_TMP/etcd-users.log" 2>&1 && users_ok; then
+    e2e_ok "monitorctl auth setup / add-node on $M (as etcd's root): roles and users for the server, the admin, $W1 and $W2; passwords and key in /etc/monitor (0600), handed to the units by LoadCredential= drop-ins"
+    sed 's/^/# /' "$E2E_TMP/etcd-users.log"
+else
+    sed 's/^/# /' "$E2E_TMP/etcd-users.log"
+    bail "monitorctl auth setup / add-node on $M, credentials delivered to the nodes"
 fi
 
 # --- hardening ----------------------------------------------------------------------
@@ -193,6 +227,25 @@ e2e_check "systemctl status monitor-serverd shows STATUS= \"2 nodes: 2 alive\"" 
     e2e_wait_for 10 status_shows_summary
 e2e_exec "$M" systemctl status monitor-serverd --no-pager -n 0 | grep 'Status:' | sed 's/^ */# /'
 
+# Least privilege at work: worker1's own etcd user (the agent's credentials) may read
+# its config but not write worker2's heartbeat, nor any config key.
+as_node() { # NODE ETCDCTL-ARGS...: etcdctl on NODE as that node's etcd user
+    local n=$1
+    shift
+    e2e_exec "$n" sh -c 'ETCDCTL_USER="monitor-node-$1:$(cat /etc/monitor/etcd-password)" &&
+        export ETCDCTL_USER && shift && exec etcdctl --dial-timeout=2s --command-timeout=3s "$@"' sh "$n" "$@"
+}
+node_rights_ok() {
+    local out
+    as_node "$W1" get "/monitor/config/$W1" >/dev/null || return 1
+    out=$(as_node "$W1" put "/monitor/heartbeat/$W2" forged 2>&1) && return 1
+    grep -q "permission denied" <<<"$out" || { printf '%s\n' "$out" | sed 's/^/# /'; return 1; }
+    out=$(as_node "$W1" put "/monitor/config/$W1" '{"interval": 1}' 2>&1) && return 1
+    grep -q "permission denied" <<<"$out"
+}
+e2e_check "$W1's etcd user may read its config key, but not write $W2's heartbeat or its own config (permission denied)" \
+    node_rights_ok
+
 # The hardened agent still reads /proc/stat, meminfo, diskstats and net/dev: its
 # heartbeat (default config: every metric) carries all six figures.
 metrics_ok() {
@@ -224,7 +277,7 @@ e2e_check "$W1: STATUS= says interval 2s" \
     e2e_wait_for 5 eval '[[ "$(e2e_unit_prop "$W1" monitor-agentd StatusText)" == *"interval 2s"* ]]'
 
 # Rounds: watch the heartbeat key for 9 s and look at the "ts" of each put.
-gaps=$(e2e_exec_t 15 "$W1" timeout 9 etcdctl --endpoints="$ETCD" watch "/monitor/heartbeat/$W1" -w json |
+gaps=$(e2e_exec_t 15 "$W1" timeout 9 etcdctl watch "/monitor/heartbeat/$W1" -w json |
        jq -r '.Events[]?.kv.value | @base64d | fromjson | .ts' |
        awk 'NR > 1 { printf "%.2f ", $1 - prev } { prev = $1 }')
 rounds_ok() {
@@ -293,10 +346,12 @@ if e2e_wait_for 3 e2e_server_saw "$W2" LEFT "$c"; then
     if [ "$ms" -lt 1000 ]; then
         e2e_ok "systemctl stop monitor-agentd on $W2: $M reports $W2 LEFT ${ms} ms later (< 1 s)"
     else
+        e2e_diag "$W2" monitor-agentd
         e2e_not_ok "systemctl stop monitor-agentd on $W2: $M reports $W2 LEFT ${ms} ms later (< 1 s)"
     fi
 else
     e2e_diag "$M" monitor-serverd
+    e2e_diag "$W2" monitor-agentd
     e2e_not_ok "systemctl stop monitor-agentd on $W2: $M reports $W2 LEFT within 1 s"
 fi
 state=$(e2e_exec "$W2" systemctl is-active monitor-agentd)
@@ -332,7 +387,7 @@ else
 fi
 watchdog_logged() {
     local log
-    log=$(e2e_exec "$W2" journalctl -u monitor-agentd --after-cursor="$cw" -o cat --no-pager)
+    log=$(e2e_journal_text "$W2" monitor-agentd "$cw")
     grep -q "Watchdog timeout" <<<"$log" && grep -q "Failed with result 'watchdog'" <<<"$log"
 }
 e2e_check "$W2's journal: \"Watchdog timeout\", \"Failed with result 'watchdog'\"" watchdog_logged
@@ -340,7 +395,7 @@ e2e_check "$W2's journal: \"Watchdog timeout\", \"Failed with result 'watchdog'\
 # it (e.g. the Swift runtime's backtracer catching SIGABRT), it runs on for
 # TimeoutAbortSec until SIGKILL, and re-registers meanwhile.
 e2e_check "$W2: the watchdog's SIGABRT ends the hung agent at once (no SIGKILL after TimeoutAbortSec)" \
-    eval '! e2e_exec "$W2" journalctl -u monitor-agentd --after-cursor="$cw" -o cat --no-pager |
+    eval '! e2e_journal_text "$W2" monitor-agentd "$cw" |
           grep "stop-watchdog.* timed out" >/dev/null'
 e2e_check "$M reports the hung $W2 DEAD (its lease expired)" e2e_server_saw "$W2" DEAD "$cm"
 back_after_restart() {
@@ -398,7 +453,7 @@ server_event() { # NODE EVENT [CURSOR]
 cw1=$(e2e_cursor "$W1")
 e2e_exec "$W1" systemctl start monitor-serverd.service
 e2e_check "$W1: a second monitor-serverd starts as a standby (journal: \"standby: the leader is $M\")" \
-    e2e_wait_for 10 eval 'e2e_exec "$W1" journalctl -u monitor-serverd --after-cursor="$cw1" -o cat --no-pager |
+    e2e_wait_for 10 eval 'e2e_journal_text "$W1" monitor-serverd "$cw1" |
                           grep "standby: the leader is $M" >/dev/null'
 standby_status() {
     e2e_exec "$W1" systemctl status monitor-serverd --no-pager -n 0 | grep -q "Status: \"standby, leader is $M"
@@ -416,7 +471,7 @@ else
     e2e_not_ok "systemctl kill -s KILL monitor-serverd on $M: $W1's server leads within the election TTL"
 fi
 e2e_check "$M's restarted server follows: its journal shows \"standby: the leader is $W1\"" \
-    e2e_wait_for 15 eval 'e2e_exec "$M" journalctl -u monitor-serverd --after-cursor="$cm" -o cat --no-pager |
+    e2e_wait_for 15 eval 'e2e_journal_text "$M" monitor-serverd "$cm" |
                           grep "standby: the leader is $W1" >/dev/null'
 ctl_leader=$(e2e_exec "$M" monitorctl status -o json 2>/dev/null | jq -r '.leader.server // empty')
 e2e_check "monitorctl status on $M names the leader: $W1 (got '${ctl_leader}')" eval '[ "$ctl_leader" = "$W1" ]'
@@ -429,6 +484,7 @@ if e2e_wait_for 5 server_event "$M" LEADING "$cm" &&
     e2e_ok "systemctl stop monitor-serverd on $W1 (it resigns): $M's server leads again after $(e2e_secs "$ms") s"
 else
     e2e_diag "$M" monitor-serverd
+    e2e_diag "$W1" monitor-serverd
     e2e_not_ok "systemctl stop monitor-serverd on $W1: $M's server leads again at once (under 1 s; took ${ms:-?} ms)"
 fi
 
@@ -481,6 +537,25 @@ else
     e2e_skip "monitorctl status (not available)"
 fi
 
+# --- secrets ----------------------------------------------------------------------
+# No etcd password of monitor's in any journal of any node (every unit, systemd's own
+# lines included) nor in any process's arguments.
+secrets_absent() {
+    local n secret
+    for n in "$M" "$W1" "$W2"; do
+        e2e_exec "$n" journalctl -o json --no-pager >"$E2E_TMP/journal-all-$n.json" || return 1
+        e2e_exec "$n" ps -eo args >>"$E2E_TMP/journal-all-$n.json" || return 1
+        for secret in "${E2E_SECRETS[@]}"; do
+            [ -n "$secret" ] || return 1
+            if grep -qF -- "$secret" "$E2E_TMP/journal-all-$n.json"; then
+                echo "# a password of monitor's is in $n's journal or process list"
+                return 1
+            fi
+        done
+    done
+}
+e2e_check "no password of monitor's (${#E2E_SECRETS[@]} checked) in any node's journal or process arguments" secrets_absent
+
 # --- make uninstall -----------------------------------------------------------------
 uninstall_ok() {
     local n=$1 c out
@@ -527,6 +602,7 @@ purge_ok() {
 }
 # The drop-in this harness wrote is not the package's: purge leaves it (and so /etc/monitor).
 e2e_exec "$W2" rm -f /etc/monitor/monitor.conf.d/10-cluster.conf
+for n in "$M" "$W1" "$W2"; do e2e_drop_credentials "$n"; done
 if purge_ok "$W2"; then
     e2e_ok "$W2: apt-get purge monitor-agent monitor-common removes binary, unit and /etc/monitor/monitor.conf; daemon-reload is clean"
 else
