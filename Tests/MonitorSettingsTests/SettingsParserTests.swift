@@ -105,7 +105,7 @@ final class SettingsParserTests: XCTestCase {
                         + "CAFile, CertFile, KeyFile, Username, PasswordFile")
         assertError("[Server]\nLevel=info\n", line: 2,
                     "unknown key \"Level\" in [Server]; expected one of: CPUWarnPercent, MemoryWarnPercent, "
-                        + "SummaryIntervalSec, StaleAfterRounds, HistoryRetentionSec, ElectionTTLSec, Listen")
+                        + "SummaryIntervalSec, StaleAfterRounds, HistoryRetentionSec, ElectionTTLSec, EtcdUsername, EtcdPasswordFile, Listen")
         assertError("[Log]\nFormat=json\n", line: 2,
                     "unknown key \"Format\" in [Log]; expected one of: Level")
     }
