@@ -86,6 +86,68 @@ final class SystemdProtocolTests: DaemonTestCase {
         XCTAssertEqual(server.waitExit(timeout: 2), 0)
     }
 
+    /// systemd 252 gives a DynamicUser= unit's ExecReload= no access to its
+    /// LoadCredential= directory: `--check-config` then checks everything else
+    /// and says it left the credentials to the daemon; a readable directory is
+    /// checked as always.
+    func testCheckConfigLeavesCredentialsItMayNotReadToTheDaemon() throws {
+        let creds = dir + "/creds"
+        try FileManager.default.createDirectory(atPath: creds, withIntermediateDirectories: true)
+        chmod(dir, 0o755)
+        let conf = try settingsFile(node: "c1", name: "creds")
+        let text = try String(contentsOfFile: conf, encoding: .utf8)
+            .replacingOccurrences(of: "[Agent]", with: "Username=u\nPasswordFile=etcd-password\n[Agent]")
+        try text.write(toFile: conf, atomically: true, encoding: .utf8)
+        chmod(conf, 0o644)
+        /// Runs the check as another user (nobody) when we are root, as systemd
+        /// runs ExecReload= as the unit's dynamic user.
+        func check(_ config: String, credentialsMode: mode_t) throws -> (Int32, String) {
+            chmod(creds, credentialsMode)
+            let p = Process()
+            let binary = DaemonProcess.binary("monitor-agentd")
+            if getuid() == 0 {
+                p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+                p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", binary, "--check-config", "--config", config]
+            } else {
+                p.executableURL = URL(fileURLWithPath: binary)
+                p.arguments = ["--check-config", "--config", config]
+            }
+            p.environment = ["CREDENTIALS_DIRECTORY": creds, "PATH": "/usr/bin:/bin"]
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            p.standardError = pipe
+            try p.run()
+            let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return (p.terminationStatus, out)
+        }
+        if getuid() == 0 {
+            let probe = Process()
+            probe.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            probe.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/test", "-x",
+                               DaemonProcess.binary("monitor-agentd"), "-a", "-r", conf]
+            try probe.run()
+            probe.waitUntilExit()
+            if probe.terminationStatus != 0 {
+                throw XCTSkip("user nobody cannot reach \(DaemonProcess.binary("monitor-agentd")) or \(conf) (a checkout in a private directory)")
+            }
+        }
+        var (code, out) = try check(conf, credentialsMode: 0o700)
+        XCTAssertEqual(code, 0, out)
+        XCTAssertTrue(out.contains("settings in \(conf) are valid; \(creds) is not readable by this command"), out)
+        XCTAssertTrue(out.contains("checked by the daemon when it reloads"), out)
+
+        (code, out) = try check(conf, credentialsMode: 0o755)
+        XCTAssertEqual(code, 78, "a readable directory is checked: the password file is missing: \(out)")
+        XCTAssertTrue(out.contains("\(creds)/etcd-password: cannot open"), out)
+
+        try (text + "\n[Agent]\nLeaseTTLSec=abc\n").write(toFile: conf, atomically: true, encoding: .utf8)
+        chmod(conf, 0o644)
+        (code, out) = try check(conf, credentialsMode: 0o700)
+        XCTAssertEqual(code, 78, "everything else is still checked: \(out)")
+        XCTAssertTrue(out.contains("LeaseTTLSec=\"abc\""), out)
+    }
+
     func testAStuckWorkerThreadStopsTheWatchdogPets() throws {
         let notify = try NotifyRecorder()
         let agent = try DaemonProcess("monitor-agentd", arguments: ["--config", try settingsFile(node: "s4")],
