@@ -194,7 +194,9 @@ private struct MemberProber {
         }
         let due = lastHeard + probe.silence
         guard now >= due else { return due - now }
-        if let liveness = probe.liveness, !liveness.claimProbe(of: endpoint, now: now, until: now + probe.timeout + 0.5) {
+        // The claim lasts the probe's timeout and a little more for its stream
+        // to see the end; a claim that runs out first costs one extra probe.
+        if let liveness = probe.liveness, !liveness.claimProbe(of: endpoint, now: now, until: now + probe.timeout + 0.1) {
             return max(0.01, liveness.probeEnds(of: endpoint) - now + 0.01)
         }
         easy.preparePost(url: endpoint + "/v3/kv/range", body: body, timeout: probe.timeout,

@@ -158,6 +158,53 @@ final class EtcdClientTests: EtcdTestCase {
         XCTAssertLessThanOrEqual(shared, 7, "one probe per silence serves both watches")
     }
 
+    /// A frozen member: the one shared probe goes unanswered and ends every
+    /// watch of that member, the one that waited for it as soon as the one that
+    /// sent it (no extra timeout for sharing).
+    func testAnUnansweredSharedProbeEndsEveryWatchOfTheMember() throws {
+        let own = try EtcdCluster()
+        defer { own.stop() }
+        let endpoint = own.endpoints[0]
+        let shared = MemberLiveness()
+        let ended = Locked<[(Double, String)]>([])
+        let streams = [WatchStream(), WatchStream()]
+        let group = DispatchGroup()
+        for (i, stream) in streams.enumerated() {
+            group.enter()
+            Thread.detachNewThread {
+                do {
+                    try stream.run(endpoint: endpoint, key: "/t/frozen/\(i)", prefix: false, startRevision: 0,
+                                   probe: WatchProbe(silence: 1, timeout: 0.5, liveness: shared), onMessage: { _ in })
+                    ended.withLock { $0.append((MonotonicClock.now(), "stream \(i) ended cleanly")) }
+                } catch {
+                    ended.withLock { $0.append((MonotonicClock.now(), "\(error)")) }
+                }
+                group.leave()
+            }
+        }
+        usleep(1_500_000)
+        XCTAssertEqual(ended.withLock { $0.count }, 0, "a live member keeps both")
+        let pid = try XCTUnwrap(own.pid(member: 0))
+        let frozenAt = MonotonicClock.now()
+        kill(pid, SIGSTOP)
+        defer { kill(pid, SIGCONT) }
+        let done = group.wait(timeout: .now() + 5) == .success
+        for stream in streams { stream.cancel() }
+        kill(pid, SIGCONT)
+        let seen = ended.withLock { $0 }
+        XCTAssertTrue(done, "both watches ended: \(seen.map(\.1))")
+        XCTAssertEqual(seen.count, 2, "\(seen.map(\.1))")
+        for (at, why) in seen {
+            XCTAssertTrue(why.contains("member silent"), why)
+            // silence 1 s + timeout 0.5 s, plus the poll's granularity.
+            XCTAssertLessThan(at - frozenAt, 2.5, "ended \(at - frozenAt) s after the freeze: \(why)")
+        }
+        if seen.count == 2 {
+            XCTAssertLessThan(abs(seen[1].0 - seen[0].0), 0.35, "the waiting watch learns of the silence at once")
+        }
+        print("frozen member: watches ended \(seen.map { String(format: "%.2f", $0.0 - frozenAt) }) s after the freeze")
+    }
+
     func testWatchFromCompactedRevisionIsTypedAndResumableWatchRereads() throws {
         try client.put("/t/c/k", "old")
         let oldRevision = try client.range("/t/c/k").revision
