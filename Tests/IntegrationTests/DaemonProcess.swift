@@ -90,6 +90,22 @@ final class DaemonProcess: @unchecked Sendable {
     }
 }
 
+/// Runs `executable` to its end with exactly `environment`; its exit status and
+/// its stdout and stderr together.
+func runToEnd(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> (Int32, String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = arguments
+    p.environment = environment
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = pipe
+    try p.run()
+    let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    return (p.terminationStatus, out)
+}
+
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }

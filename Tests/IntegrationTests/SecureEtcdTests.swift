@@ -59,19 +59,9 @@ final class SecureEtcdTests: DaemonTestCase {
     }
 
     func etcdctl(_ etcd: EtcdCluster, _ pki: PKI, user: String?, _ arguments: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/etcdctl")
         var args = ["--endpoints", etcd.endpoints[0], "--cacert", pki.ca, "--cert", pki.clientCert, "--key", pki.clientKey]
         if let user { args += ["--user", user] }
-        p.arguments = args + arguments
-        p.environment = ["ETCDCTL_API": "3"]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, out)
+        return try runToEnd("/usr/bin/etcdctl", args + arguments, environment: ["ETCDCTL_API": "3"])
     }
 
     /// Root, a server user and one node user with exact-key rights (made with

@@ -103,32 +103,18 @@ final class SystemdProtocolTests: DaemonTestCase {
         /// runs ExecReload= as the unit's dynamic user.
         func check(_ config: String, credentialsMode: mode_t) throws -> (Int32, String) {
             chmod(creds, credentialsMode)
-            let p = Process()
             let binary = DaemonProcess.binary("monitor-agentd")
-            if getuid() == 0 {
-                p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-                p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", binary, "--check-config", "--config", config]
-            } else {
-                p.executableURL = URL(fileURLWithPath: binary)
-                p.arguments = ["--check-config", "--config", config]
-            }
-            p.environment = ["CREDENTIALS_DIRECTORY": creds, "PATH": "/usr/bin:/bin"]
-            let pipe = Pipe()
-            p.standardOutput = pipe
-            p.standardError = pipe
-            try p.run()
-            let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            return (p.terminationStatus, out)
+            let check = ["--check-config", "--config", config]
+            let environment = ["CREDENTIALS_DIRECTORY": creds, "PATH": "/usr/bin:/bin"]
+            guard getuid() == 0 else { return try runToEnd(binary, check, environment: environment) }
+            return try runToEnd("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", binary] + check,
+                                environment: environment)
         }
         if getuid() == 0 {
-            let probe = Process()
-            probe.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            probe.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/test", "-x",
-                               DaemonProcess.binary("monitor-agentd"), "-a", "-r", conf]
-            try probe.run()
-            probe.waitUntilExit()
-            if probe.terminationStatus != 0 {
+            let (reachable, _) = try runToEnd("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups",
+                                                                   "/usr/bin/test", "-x", DaemonProcess.binary("monitor-agentd"),
+                                                                   "-a", "-r", conf], environment: [:])
+            if reachable != 0 {
                 throw XCTSkip("user nobody cannot reach \(DaemonProcess.binary("monitor-agentd")) or \(conf) (a checkout in a private directory)")
             }
         }
